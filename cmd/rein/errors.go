@@ -1,0 +1,59 @@
+package main
+
+import (
+	"errors"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+
+	"github.com/ollama/ollama/api"
+	"github.com/ollama/ollama/envconfig"
+)
+
+// humanize turns an error chain into one sentence that says what to do next.
+func humanize(err error) string {
+	var se api.StatusError
+	if errors.As(err, &se) && se.StatusCode == 404 || strings.Contains(err.Error(), "not found, try pulling it first") {
+		if name := notFoundModel(err); name != "" {
+			return "model " + name + " not found: run `rein pull " + name + "` (or `ollama pull " + name + "`)"
+		}
+	}
+	var ue *url.Error
+	var oe *net.OpError
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &oe) && oe.Op == "dial" || errors.As(err, &ue) && strings.Contains(ue.Error(), "connection refused") {
+		return "cannot reach Ollama at " + envconfig.Host().String() + ": start it with `ollama serve` or set OLLAMA_HOST"
+	}
+	return oneLine(err.Error())
+}
+
+// modelNotFoundError carries the model name of a 404 so main can say how to pull it.
+type modelNotFoundError struct{ name string }
+
+func (e modelNotFoundError) Error() string { return "model " + e.name + " not found" }
+
+func notFoundModel(err error) string {
+	var mnf modelNotFoundError
+	if errors.As(err, &mnf) {
+		return mnf.name
+	}
+	return ""
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+func isCobraUsage(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "requires at most", "invalid argument", "flag needs an argument"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,116 @@
+// Command rein drives local reasoning models through Ollama: it streams each
+// run, times it, holds it to a reasoning budget and records it.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// version is rein's own version; set with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// Exit codes.
+const (
+	exitOK        = 0
+	exitError     = 1
+	exitUsage     = 2
+	exitInterrupt = 130
+)
+
+// IOStreams are the terminal streams a command writes to. Data goes to Out,
+// progress and diagnostics to ErrOut.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// InIsTerminal and ErrIsTerminal say whether stdin and stderr are terminals.
+	InIsTerminal  bool
+	ErrIsTerminal bool
+	// Color is false when NO_COLOR is set or stderr is not a terminal.
+	Color bool
+}
+
+func systemStreams() *IOStreams {
+	inTTY := isTerminal(os.Stdin)
+	errTTY := isTerminal(os.Stderr)
+	_, noColor := os.LookupEnv("NO_COLOR")
+	return &IOStreams{
+		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		InIsTerminal: inTTY, ErrIsTerminal: errTTY,
+		Color: errTTY && !noColor,
+	}
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// usageError marks an error in the command line: exit code 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+func newRootCmd(ios *IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "rein",
+		Short:         "Rein in local reasoning models: budgets, traces and benchmarks on Ollama",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(ios.Out)
+	root.SetErr(ios.ErrOut)
+	root.SetIn(ios.In)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	for _, add := range subcommands {
+		root.AddCommand(add(ios))
+	}
+	return root
+}
+
+// subcommands is filled by each command's file in an init function, so that
+// commands live in files of their own.
+var subcommands []func(*IOStreams) *cobra.Command
+
+func main() {
+	ios := systemStreams()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := newRootCmd(ios).ExecuteContext(ctx)
+	os.Exit(exitCode(ctx, ios.ErrOut, err))
+}
+
+// exitCode turns an error into a one-line message on stderr and an exit code.
+// It is the one place where errors become human sentences.
+func exitCode(ctx context.Context, errOut io.Writer, err error) int {
+	if err == nil {
+		if ctx.Err() != nil {
+			return exitInterrupt
+		}
+		return exitOK
+	}
+	if errors.Is(err, errInterrupted) || (ctx.Err() != nil && errors.Is(err, context.Canceled)) {
+		return exitInterrupt
+	}
+	fmt.Fprintln(errOut, "rein: "+humanize(err))
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		return exitUsage
+	}
+	return exitError
+}
+
+// errInterrupted is returned by commands that stopped on Ctrl-C after
+// flushing what they had; main exits 130 without a message.
+var errInterrupted = errors.New("interrupted")
