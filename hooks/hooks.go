@@ -63,6 +63,12 @@ type Event struct {
 	Reason string `json:"reason,omitempty"`
 	// Repeats is how many times a loop was seen, on loop cuts.
 	Repeats int `json:"repeats,omitempty"`
+	// Signal is the loop signal that fired (SignalStep or SignalNgram), on
+	// loop cuts.
+	Signal string `json:"signal,omitempty"`
+	// Detail is free text from the hook that asked for the cut, such as an
+	// external hook's own reason, on cut events.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Action is what a hook asks the run to do.
@@ -92,8 +98,14 @@ type Decision struct {
 	// Reason is a cut reason (see Reason*) or, for hooks that are not
 	// budgets, free text that ends up in the record.
 	Reason string
-	// Repeats is set by the loop detector.
+	// Repeats is set by the loop detector: how many times the looping
+	// content was seen, the first time included.
 	Repeats int
+	// Signal is set by the loop detector: SignalStep or SignalNgram.
+	Signal string
+	// Detail is optional free text that explains the decision. External
+	// hooks put the reason they sent here (Reason is then ReasonHook).
+	Detail string
 }
 
 // Hook watches events. OnEvent is called on the stream's goroutine, in order,
