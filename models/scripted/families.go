@@ -88,7 +88,7 @@ var families = map[string]Family{
 	},
 	// A ChatML model that does not think.
 	"plain": {
-		Name: "plain",
+		Name:     "plain",
 		Specials: []string{"<|im_start|>", "<|im_end|>"}, EOS: "<|im_end|>",
 		Suffix: "assistant\n",
 		Template: `{{- if .System }}<|im_start|>system

@@ -62,7 +62,7 @@ func splitPieces(text string) []string {
 	hasWord, lastSpace, cjk := false, false, 0
 	for _, r := range text {
 		space := unicode.IsSpace(r)
-		if !space && hasWord && (lastSpace || isCJK(r) && cjk >= 2) {
+		if !space && hasWord && (lastSpace || isCJK(r) && unicode.IsLetter(r) && cjk >= 2) {
 			out = append(out, cur.String())
 			cur.Reset()
 			hasWord, cjk = false, 0
@@ -123,6 +123,14 @@ func uniquePieces(pieces []string, used map[string]bool) ([]string, error) {
 				i = j
 				joined = true
 				break
+			}
+		}
+		// Last resort: join it to the piece before.
+		if !joined && len(out) > 0 {
+			if q := out[len(out)-1] + pieces[i]; !used[q] {
+				used[q] = true
+				out[len(out)-1] = q
+				joined = true
 			}
 		}
 		if !joined {
