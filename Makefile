@@ -1,0 +1,45 @@
+# rein: see README.md. `make demo` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/rein
+PKGS := ./...
+
+.PHONY: all build ollama demo test test-short bench vet fmt clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/rein
+
+# Builds the ollama server from the module version go.mod pins (cached per version).
+ollama:
+	@bash scripts/build-ollama.sh
+
+# The main job: a streamed, budgeted reasoning run on a built-in scripted
+# model. Uses a running Ollama when one answers, else builds and starts one.
+demo: build
+	@bash scripts/demo.sh
+
+# Unit tests plus the integration tests against a real ollama server built
+# from the pinned module.
+test: vet
+	@bin=$$(bash scripts/build-ollama.sh | tail -n 1) && \
+	REIN_OLLAMA_BIN=$$bin REIN_REQUIRE_OLLAMA=1 $(GO) test -count=1 -timeout 30m $(PKGS)
+
+# Quick loop: no server tests.
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+# Benchmarks (figures for the issue notes; not timed tests).
+bench:
+	@bin=$$(bash scripts/build-ollama.sh | tail -n 1) && \
+	REIN_OLLAMA_BIN=$$bin $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 60m $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin
