@@ -22,14 +22,20 @@ const (
 	// Decimals (3.14), common abbreviations (e.g., i.e., vs.) and list
 	// numbers at the start of a line ("1. ") do not end a sentence.
 	StepSentence StepMode = "sentence"
-	// StepMarker starts a new step at a marker word ("Wait", "Alternatively",
-	// "Hmm", "But wait", ... in several languages, see Markers) at the start
-	// of a sentence or line. Paragraph breaks also end a step.
+	// StepMarker starts a new step at a marker word at the start of a
+	// sentence or line, in any case, optionally after markup such as "**"
+	// or an opening quote: English Wait, But wait, Oh wait, Alternatively,
+	// Hm/Hmm/Hmmm, Let me check/re-check/recheck/double-check, Actually;
+	// French Attends, Mais attends, Sinon; Spanish Espera, Pero espera,
+	// Alternativamente; Russian Подожди, Погоди, Но подожди, Хотя, Или;
+	// Chinese 等等, 等一下, 或者, 不过, 嗯. A marker in an alphabetic script
+	// must end at a non-letter ("Wait," but not "Waiting"). Paragraph breaks
+	// also end a step.
 	StepMarker StepMode = "marker"
 )
 
-// StepModes lists the valid step modes, the default first.
-var StepModes = []StepMode{StepParagraph, StepLine, StepSentence, StepMarker}
+// stepModes lists the valid step modes, the default first.
+var stepModes = []StepMode{StepParagraph, StepLine, StepSentence, StepMarker}
 
 // ParseStepMode parses a step mode name, ignoring case and surrounding
 // space. The empty string means the default, StepParagraph.
@@ -38,24 +44,21 @@ func ParseStepMode(s string) (StepMode, error) {
 	if t == "" {
 		return StepParagraph, nil
 	}
-	for _, m := range StepModes {
+	for _, m := range stepModes {
 		if t == string(m) {
 			return m, nil
 		}
 	}
-	names := make([]string, len(StepModes))
-	for i, m := range StepModes {
+	names := make([]string, len(stepModes))
+	for i, m := range stepModes {
 		names[i] = string(m)
 	}
 	return "", fmt.Errorf("unknown step mode %q (valid: %s)", s, strings.Join(names, ", "))
 }
 
-// Markers are the words that start a new step in StepMarker mode. They match
-// without regard to case, at the start of a sentence or line, optionally
-// after markup such as "**" or an opening quote. Markers written in
-// alphabetic scripts must be followed by a character that is not a letter or
-// digit ("Wait," but not "Waiting"); Chinese markers need no such boundary.
-var Markers = []string{
+// markers are the words that start a new step in StepMarker mode (keep the
+// StepMarker doc in step). Chinese markers need no boundary after them.
+var markers = []string{
 	// English
 	"Wait", "But wait", "Oh wait", "Alternatively", "Hm", "Hmm", "Hmmm", "Hmmmm",
 	"Let me re-check", "Let me recheck", "Let me check", "Let me double-check",
@@ -78,7 +81,7 @@ type marker struct {
 // markerIndex maps the lower-case first rune of each marker to the markers.
 var markerIndex = func() map[rune][]marker {
 	idx := make(map[rune][]marker)
-	for _, m := range Markers {
+	for _, m := range markers {
 		rs := []rune(strings.ToLower(m))
 		mk := marker{runes: rs, boundary: !unicode.Is(unicode.Han, rs[len(rs)-1])}
 		idx[rs[0]] = append(idx[rs[0]], mk)

@@ -27,7 +27,7 @@ func TestParseStepMode(t *testing.T) {
 			t.Errorf("ParseStepMode(%q) = %q, %v; want %q, err %v", tt.in, got, err, tt.want, tt.wantErr)
 		}
 		if err != nil {
-			for _, m := range StepModes {
+			for _, m := range stepModes {
 				if !strings.Contains(err.Error(), string(m)) {
 					t.Errorf("error %q does not list %q", err, m)
 				}
@@ -307,7 +307,7 @@ func TestSplitterChunking(t *testing.T) {
 		"no breaks at all just words and words",
 	}
 	sizes := [][]int{{1}, {2}, {3, 1, 7}, {5, 11}, {64}}
-	for _, mode := range StepModes {
+	for _, mode := range stepModes {
 		for ti, text := range texts {
 			want := splitAll(mode, text, []int{len(text)})
 			if len(want) == 0 {
@@ -343,7 +343,7 @@ func TestSplitterReset(t *testing.T) {
 // rescanned its buffer on each write would take minutes here.
 func TestSplitterLinear(t *testing.T) {
 	para := strings.Repeat("word, more words and 3.5 numbers e.g. here ", 6000) // ~260 KB, no break
-	for _, mode := range StepModes {
+	for _, mode := range stepModes {
 		s := NewSplitter(mode)
 		var n int
 		for i := 0; i < len(para); i++ {

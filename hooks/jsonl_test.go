@@ -1,0 +1,276 @@
+package hooks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// readRecs reads every record of a log, failing on lines that do not parse.
+func readRecs(t *testing.T, path string) ([]logRec, bool) {
+	t.Helper()
+	var recs []logRec
+	torn, err := ReadJSONL(path, func(line []byte) error {
+		var r logRec
+		if err := json.Unmarshal(line, &r); err != nil {
+			return fmt.Errorf("line %q: %w", line, err)
+		}
+		recs = append(recs, r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs, torn
+}
+
+func TestAppendJSONLModes(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a", "b", "runs.jsonl")
+	if err := AppendJSONL(path, logRec{Who: "x"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]os.FileMode{path: 0o600, filepath.Dir(path): 0o700, filepath.Join(dir, "a"): 0o700} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != want {
+			t.Errorf("%s: mode %v, want %v", p, got, want)
+		}
+	}
+	if err := AppendJSONL(path, func() {}, 0); err == nil {
+		t.Error("unmarshalable value: no error")
+	}
+}
+
+// TestAppendJSONLConcurrent appends from many goroutines and from two other
+// processes at once; every line must come out whole, and none lost.
+func TestAppendJSONLConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "runs.jsonl")
+	const goroutines, perG, procs, perP = 8, 150, 2, 300
+	t.Setenv("REIN_APPEND_N", fmt.Sprint(perP))
+	var cmds []*exec.Cmd
+	for p := range procs {
+		cmd := exec.Command(helperArgv(t, "append", path)[0], helperArgv(t, "append", path)[1:]...)
+		cmd.Env = append(os.Environ(), fmt.Sprintf("REIN_APPEND_WHO=proc%d", p))
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+		t.Cleanup(func() {
+			if stderr.Len() > 0 {
+				t.Logf("proc%d stderr: %s", p, stderr.String())
+			}
+		})
+	}
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range perG {
+				rec := logRec{Who: fmt.Sprintf("g%d", g), I: i, Pad: strings.Repeat("y", 50+(i*37)%3000)}
+				if err := AppendJSONL(path, rec, 0); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("helper: %v", err)
+		}
+	}
+	recs, torn := readRecs(t, path)
+	if torn {
+		t.Error("torn last line")
+	}
+	next := map[string]int{}
+	for _, r := range recs {
+		if r.I != next[r.Who] {
+			t.Fatalf("%s: record %d after %d", r.Who, r.I, next[r.Who]-1)
+		}
+		next[r.Who]++
+	}
+	if want := goroutines*perG + procs*perP; len(recs) != want {
+		t.Errorf("%d records, want %d (%v)", len(recs), want, next)
+	}
+}
+
+func TestAppendJSONLRotate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "runs.jsonl")
+	rec := func(i int) logRec { return logRec{Who: "r", I: i, Pad: strings.Repeat("z", 70)} } // ~100 bytes
+	ids := func(p string) []int {
+		var out []int
+		recs, _ := readRecs(t, p)
+		for _, r := range recs {
+			out = append(out, r.I)
+		}
+		return out
+	}
+	for i := range 5 {
+		if err := AppendJSONL(path, rec(i), 150); err != nil {
+			t.Fatal(err)
+		}
+		switch i {
+		case 1:
+			if _, err := os.Stat(path + ".1"); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("rotated too early: %v", err)
+			}
+		case 2:
+			if got := ids(path + ".1"); !reflect.DeepEqual(got, []int{0, 1}) {
+				t.Errorf("after 3: .1 holds %v", got)
+			}
+		}
+	}
+	if got := ids(path + ".1"); !reflect.DeepEqual(got, []int{2, 3}) {
+		t.Errorf(".1 holds %v, want [2 3] (the older .1 replaced)", got)
+	}
+	if got := ids(path); !reflect.DeepEqual(got, []int{4}) {
+		t.Errorf("log holds %v, want [4]", got)
+	}
+	if fi, _ := os.Stat(path + ".1"); fi.Mode().Perm() != 0o600 {
+		t.Errorf(".1 mode %v", fi.Mode().Perm())
+	}
+}
+
+// TestAppendJSONLRotateConcurrent rotates often while goroutines append:
+// whatever survives in the log and its .1 must be whole lines, and each
+// writer's records in the current log must be in order.
+func TestAppendJSONLRotateConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "runs.jsonl")
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 200 {
+				if err := AppendJSONL(path, logRec{Who: fmt.Sprint(g), I: i, Pad: "p"}, 2000); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, p := range []string{path + ".1", path} {
+		recs, torn := readRecs(t, p)
+		if torn || len(recs) == 0 {
+			t.Errorf("%s: torn %v, %d records", p, torn, len(recs))
+		}
+		last := map[string]int{}
+		for _, r := range recs {
+			if prev, ok := last[r.Who]; ok && r.I <= prev {
+				t.Errorf("%s: writer %s record %d after %d", p, r.Who, r.I, prev)
+			}
+			last[r.Who] = r.I
+		}
+	}
+	// A file is rotated as soon as it is over 2000 bytes, so neither may
+	// hold more than that plus one line (each line is under 60 bytes).
+	for _, p := range []string{path + ".1", path} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() > 2000+60 {
+			t.Errorf("%s is %d bytes with rotation at 2000", p, fi.Size())
+		}
+	}
+}
+
+func TestReadJSONL(t *testing.T) {
+	tests := []struct {
+		name, content string
+		want          []string
+		torn          bool
+	}{
+		{"whole", "{\"a\":1}\n{\"a\":2}\n", []string{`{"a":1}`, `{"a":2}`}, false},
+		{"blank lines", "\n{\"a\":1}\n\n \t\r\n{\"a\":2}\r\n\n", []string{`{"a":1}`, `{"a":2}`}, false},
+		{"empty", "", nil, false},
+		{"no newline", "{\"a\":1}\n{\"a\":2}", []string{`{"a":1}`}, true},
+		{"cut mid value", "{\"a\":1}\n{\"a\":", []string{`{"a":1}`}, true},
+		{"invalid last line", "{\"a\":1}\n{\"a\n", []string{`{"a":1}`}, true},
+		{"invalid last line then blank", "{\"a\":1}\n{\"a\n\n", []string{`{"a":1}`}, true},
+		{"invalid middle line is passed on", "{\"a\":1}\nnope\n{\"a\":2}\n", []string{`{"a":1}`, "nope", `{"a":2}`}, false},
+		{"only torn", "{\"a", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.jsonl")
+			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			torn, err := ReadJSONL(path, func(line []byte) error {
+				got = append(got, string(line))
+				return nil
+			})
+			if err != nil || torn != tt.torn || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %q torn %v err %v; want %q torn %v", got, torn, err, tt.want, tt.torn)
+			}
+		})
+	}
+	path := filepath.Join(t.TempDir(), "x.jsonl")
+	os.WriteFile(path, []byte("{}\n{}\n{}\n"), 0o600)
+	stop := errors.New("stop")
+	n := 0
+	if _, err := ReadJSONL(path, func([]byte) error { n++; return stop }); err != stop || n != 1 {
+		t.Errorf("fn error: got %v after %d calls", err, n)
+	}
+	if _, err := ReadJSONL(path+".missing", func([]byte) error { return nil }); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+type failWriter struct{ n int }
+
+func (w *failWriter) Write(p []byte) (int, error) { w.n++; return 0, errors.New("disk full") }
+
+func TestEventLog(t *testing.T) {
+	var buf bytes.Buffer
+	h := NewEventLog(&buf)
+	ctx := context.Background()
+	evs := []Event{
+		{Kind: KindRunStart, RunID: "r", Seq: 1},
+		{Kind: KindToken, RunID: "r", Seq: 2, Phase: PhaseThinking, Text: "Hi\n", ThinkingTokens: 1},
+		{Kind: KindCut, RunID: "r", Seq: 3, Reason: ReasonLoop, Repeats: 3, Signal: SignalNgram},
+	}
+	for i := range evs {
+		if d := h.OnEvent(ctx, &evs[i]); d.Action != Continue {
+			t.Errorf("event log decided %+v", d)
+		}
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != len(evs) {
+		t.Fatalf("%d lines: %q", len(lines), buf.String())
+	}
+	for i, l := range lines {
+		var got Event
+		if err := json.Unmarshal([]byte(l), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got != evs[i] {
+			t.Errorf("line %d: %+v, want %+v", i, got, evs[i])
+		}
+	}
+	fw := &failWriter{}
+	h = NewEventLog(fw)
+	for i := range evs {
+		h.OnEvent(ctx, &evs[i])
+	}
+	if fw.n != 1 {
+		t.Errorf("failing writer written %d times, want 1", fw.n)
+	}
+}
