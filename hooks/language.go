@@ -1,0 +1,149 @@
+package hooks
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/abadojack/whatlanggo"
+)
+
+// Languages rein detects: the languages reasoning models think in. Limiting
+// the detector to them makes it faster and more reliable on short traces.
+var detectLangs = map[whatlanggo.Lang]bool{
+	whatlanggo.Eng: true, whatlanggo.Fra: true, whatlanggo.Spa: true,
+	whatlanggo.Deu: true, whatlanggo.Ita: true, whatlanggo.Por: true,
+	whatlanggo.Rus: true, whatlanggo.Ukr: true, whatlanggo.Cmn: true,
+	whatlanggo.Jpn: true, whatlanggo.Kor: true, whatlanggo.Arb: true,
+	whatlanggo.Pol: true, whatlanggo.Nld: true, whatlanggo.Tur: true,
+}
+
+var detectOpts = whatlanggo.Options{Whitelist: detectLangs}
+
+// minLetters is the least number of letters a text needs for a language:
+// "42" or "OK" has none.
+const minLetters = 12
+
+// maxDetectBytes bounds the text one detection reads.
+const maxDetectBytes = 2048
+
+// DetectLanguage returns the ISO 639-1 code of text's language, or "" when
+// the text is too short or has no language. Han, kana and hangul count
+// three letters each, since one character carries a word.
+func DetectLanguage(text string) string {
+	if !hasLetters(text, minLetters) {
+		return ""
+	}
+	// A long trace is judged on a sample, so the cost stays bounded.
+	if len(text) > maxDetectBytes {
+		text = strings.ToValidUTF8(text[:maxDetectBytes], "")
+	}
+	return whatlanggo.DetectWithOptions(text, detectOpts).Lang.Iso6391()
+}
+
+func hasLetters(text string, n int) bool {
+	letters := 0
+	for _, r := range text {
+		switch {
+		case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul):
+			letters += 3
+		case unicode.IsLetter(r):
+			letters++
+		}
+		if letters >= n {
+			return true
+		}
+	}
+	return false
+}
+
+// Languages are the detected languages of a run's parts.
+type Languages struct {
+	Prompt   string `json:"prompt"`
+	Thinking string `json:"thinking"`
+	Answer   string `json:"answer"`
+}
+
+// Consistent reports whether every detected language is the same; parts
+// with no language ("") are ignored.
+func (l Languages) Consistent() bool {
+	seen := ""
+	for _, c := range []string{l.Prompt, l.Thinking, l.Answer} {
+		if c == "" {
+			continue
+		}
+		if seen != "" && c != seen {
+			return false
+		}
+		seen = c
+	}
+	return true
+}
+
+// LanguageSwitch watches the thinking and reports when its language changes
+// from the one it started in. It detects on windows of the trace, not per
+// token, so its cost per token is a few bytes of copying.
+type LanguageSwitch struct {
+	// Cut makes a switch cut the thinking (reason "hook"); otherwise a
+	// switch is only reported.
+	Cut bool
+	// OnSwitch is told of each switch: from, to, and the step or token count.
+	OnSwitch func(from, to string, ev *Event)
+	// Window is how many bytes of thinking are read per detection; 0 is 400.
+	Window int
+
+	buf      strings.Builder
+	first    string
+	current  string
+	switched bool
+}
+
+// OnEvent implements Hook.
+func (h *LanguageSwitch) OnEvent(_ context.Context, ev *Event) Decision {
+	switch ev.Kind {
+	case KindRunStart:
+		h.buf.Reset()
+		h.first, h.current, h.switched = "", "", false
+		return Decision{}
+	case KindToken:
+	default:
+		return Decision{}
+	}
+	if ev.Phase != PhaseThinking {
+		return Decision{}
+	}
+	h.buf.WriteString(ev.Text)
+	w := h.Window
+	if w <= 0 {
+		w = 400
+	}
+	if h.buf.Len() < w {
+		return Decision{}
+	}
+	lang := DetectLanguage(h.buf.String())
+	h.buf.Reset()
+	if lang == "" {
+		return Decision{}
+	}
+	if h.first == "" {
+		h.first, h.current = lang, lang
+		return Decision{}
+	}
+	if lang == h.current {
+		return Decision{}
+	}
+	from := h.current
+	h.current = lang
+	h.switched = true
+	if h.OnSwitch != nil {
+		h.OnSwitch(from, lang, ev)
+	}
+	if h.Cut {
+		return Decision{Action: Cut, Reason: ReasonHook, Detail: fmt.Sprintf("language switch %s→%s", from, lang)}
+	}
+	return Decision{}
+}
+
+// Switched reports whether the thinking changed language.
+func (h *LanguageSwitch) Switched() bool { return h.switched }
