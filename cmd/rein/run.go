@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ollama/ollama/api"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/runner"
+)
+
+func init() { subcommands = append(subcommands, newRunCmd) }
+
+// RunOptions are the flags of `rein run`.
+type RunOptions struct {
+	IO     *IOStreams
+	Client func() (*api.Client, error)
+	Now    func() time.Time
+
+	Model  string
+	Prompt string
+	// PromptSet is true when the prompt came from the command line or stdin.
+	PromptSet bool
+
+	Think       string
+	System      string
+	Temperature float64
+	Seed        int
+	NumCtx      int
+	Options     []string
+	MaxTokens   int
+
+	MaxThinkTokens  int
+	MaxSteps        int
+	MaxThinkTime    time.Duration
+	MaxAnswerTokens int
+	Loop            int
+	StepSplit       string
+	MinSteps        int
+	OnLimit         string
+	BudgetMessage   string
+
+	HideThinking bool
+	Verbose      bool
+	JSON         bool
+	Log          string
+	NoLog        bool
+	Hooks        []string
+
+	// changed holds the flags set on the command line.
+	changed map[string]bool
+}
+
+func newRunCmd(ios *IOStreams) *cobra.Command {
+	opts := &RunOptions{IO: ios, Client: api.ClientFromEnvironment, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "run MODEL [PROMPT]",
+		Short: "Run a reasoning model with budgets, timings and a run log",
+		Long: `Run a reasoning model on a prompt. The thinking streams dimmed to stderr
+and the answer to stdout. Budgets limit the thinking by tokens, steps, wall
+time or repetition; at the limit rein closes the thinking with a short
+message and lets the model answer (--on-limit answer), or stops there
+(--on-limit stop).
+
+The prompt comes from the argument, or from stdin when it is absent or "-".
+With no prompt and a terminal on stdin, rein opens an interactive chat; /set
+changes the budgets between turns (/set max-steps 8, /set think off), /bye
+leaves.`,
+		Example: `  rein run qwen3:0.6b "What is 17*3?" --max-steps 8
+  rein run magistral:24b --max-think-tokens 2000 --verbose < question.txt
+  rein run qwen3:4b "Solve x^2=2" --json --hook 'python3 my_hook.py'`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Model = args[0]
+			opts.changed = map[string]bool{}
+			cmd.Flags().Visit(func(f *pflag.Flag) { opts.changed[f.Name] = true })
+			if len(args) == 2 && args[1] != "-" {
+				opts.Prompt, opts.PromptSet = args[1], true
+			} else if len(args) == 2 || !opts.IO.InIsTerminal {
+				b, err := io.ReadAll(opts.IO.In)
+				if err != nil {
+					return fmt.Errorf("read prompt: %w", err)
+				}
+				opts.Prompt, opts.PromptSet = strings.TrimRight(string(b), "\n"), true
+				if strings.TrimSpace(opts.Prompt) == "" {
+					return usageErrorf("empty prompt on stdin")
+				}
+			}
+			return runRun(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Think, "think", "true", "think: true, false, or a level (low, medium, high) for models that take levels")
+	f.StringVar(&opts.System, "system", "", "system prompt (default: the profile's, else the model's)")
+	f.Float64Var(&opts.Temperature, "temperature", 0, "sampling temperature (default: the profile's)")
+	f.IntVar(&opts.Seed, "seed", 0, "sampling seed")
+	f.IntVar(&opts.NumCtx, "num-ctx", 0, "context size (default: sized from prompt and budgets within the training context)")
+	f.StringArrayVar(&opts.Options, "option", nil, "any Ollama option as key=value (repeatable)")
+	f.IntVar(&opts.MaxTokens, "max-tokens", runner.DefaultMaxTokens, "hard cap on all generated tokens (num_predict)")
+	f.IntVar(&opts.MaxThinkTokens, "max-think-tokens", 0, "thinking token budget (0: none)")
+	f.IntVar(&opts.MaxSteps, "max-steps", 0, "reasoning step budget (0: none)")
+	f.DurationVar(&opts.MaxThinkTime, "max-think-time", 0, "thinking wall-time budget, e.g. 30s (0: none)")
+	f.IntVar(&opts.MaxAnswerTokens, "max-answer-tokens", 0, "answer token cap (0: what --max-tokens leaves)")
+	f.IntVar(&opts.Loop, "loop", 3, "cut when the same step content has occurred K times (0: off)")
+	f.StringVar(&opts.StepSplit, "step-split", "", "what a step is: paragraph, line, sentence or marker (default: the profile's)")
+	f.IntVar(&opts.MinSteps, "min-steps", 0, "if the model stops thinking earlier, append \"Wait\" and let it go on")
+	f.StringVar(&opts.OnLimit, "on-limit", runner.OnLimitAnswer, "after a cut: answer (resume for a final answer) or stop")
+	f.StringVar(&opts.BudgetMessage, "budget-message", "", "text that closes a cut trace (default: the profile's)")
+	f.BoolVar(&opts.HideThinking, "hide-thinking", false, "do not show the thinking")
+	f.BoolVar(&opts.Verbose, "verbose", false, "print timings and figures after the run")
+	f.BoolVar(&opts.JSON, "json", false, "print the run record as one JSON object on stdout")
+	f.StringVar(&opts.Log, "log", "", "append the run record to this JSONL file (default $REIN_LOG or $XDG_STATE_HOME/rein/runs.jsonl)")
+	f.BoolVar(&opts.NoLog, "no-log", false, "do not log the run")
+	f.StringArrayVar(&opts.Hooks, "hook", nil, "external hook program with arguments, split into words without a shell (repeatable)")
+	return cmd
+}
+
+// request builds the runner request from the flags.
+func (o *RunOptions) request() (*runner.Request, error) {
+	for _, b := range []struct {
+		name string
+		v    int64
+	}{
+		{"--max-tokens", int64(o.MaxTokens)}, {"--max-think-tokens", int64(o.MaxThinkTokens)},
+		{"--max-steps", int64(o.MaxSteps)}, {"--max-think-time", int64(o.MaxThinkTime)},
+		{"--max-answer-tokens", int64(o.MaxAnswerTokens)}, {"--loop", int64(o.Loop)},
+		{"--min-steps", int64(o.MinSteps)}, {"--num-ctx", int64(o.NumCtx)},
+	} {
+		if b.v < 0 {
+			return nil, usageErrorf("%s must be 0 or more, not %d", b.name, b.v)
+		}
+	}
+	think, level, err := parseThink(o.Think)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if o.OnLimit != runner.OnLimitAnswer && o.OnLimit != runner.OnLimitStop {
+		return nil, usageErrorf("--on-limit must be answer or stop, not %q", o.OnLimit)
+	}
+	var mode hooks.StepMode
+	if o.StepSplit != "" {
+		if mode, err = hooks.ParseStepMode(o.StepSplit); err != nil {
+			return nil, usageErrorf("--step-split: %v", err)
+		}
+	}
+	options, err := parseOptions(o.Options)
+	if err != nil {
+		return nil, err
+	}
+	req := &runner.Request{
+		Model: o.Model, Prompt: o.Prompt, System: o.System,
+		Think: think, ThinkLevel: level, Options: options, NumCtx: o.NumCtx,
+		MaxTokens: o.MaxTokens, MaxThinkTokens: o.MaxThinkTokens, MaxThinkTime: o.MaxThinkTime,
+		MaxSteps: o.MaxSteps, MinSteps: o.MinSteps, MaxAnswerTokens: o.MaxAnswerTokens,
+		Loop: o.Loop, StepMode: mode, OnLimit: o.OnLimit, BudgetMessage: unescapeNewlines(o.BudgetMessage),
+	}
+	if o.changed["temperature"] {
+		t := o.Temperature
+		req.Temperature = &t
+	}
+	if o.changed["seed"] {
+		s := o.Seed
+		req.Seed = &s
+	}
+	if err := req.Validate(); err != nil && req.Prompt != "" {
+		return nil, usageError{err}
+	}
+	return req, nil
+}
+
+func runRun(ctx context.Context, opts *RunOptions) error {
+	req, err := opts.request()
+	if err != nil {
+		return err
+	}
+	client, err := opts.Client()
+	if err != nil {
+		return err
+	}
+	userHooks, closeHooks, err := opts.startHooks(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeHooks()
+	req.Hooks = userHooks
+	if !opts.PromptSet {
+		return chatLoop(ctx, opts, client, req)
+	}
+	_, err = opts.runOnce(ctx, client, req)
+	return err
+}
+
+// runOnce runs one request, shows it, and logs it.
+func (opts *RunOptions) runOnce(ctx context.Context, client runner.Backend, req *runner.Request) (*runner.Record, error) {
+	ios := opts.IO
+	disp := &display{ios: ios, hide: opts.HideThinking, quiet: opts.JSON}
+	r := &runner.Runner{Backend: client, Now: opts.Now, OnToken: disp.token}
+	rec, err := r.Run(ctx, req)
+	disp.end()
+	for _, w := range rec.Warnings {
+		fmt.Fprintln(ios.ErrOut, "rein: warning: "+w)
+	}
+	if !opts.NoLog {
+		if path := firstNonEmptyString(opts.Log, defaultLogPath()); path != "" {
+			if lerr := hooks.AppendJSONL(path, rec, logMaxBytes); lerr != nil {
+				fmt.Fprintf(ios.ErrOut, "rein: warning: run log %s: %v\n", path, lerr)
+			}
+		}
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(ios.Out)
+		enc.SetEscapeHTML(false)
+		if jerr := enc.Encode(rec); jerr != nil && err == nil {
+			err = jerr
+		}
+	} else if opts.Verbose {
+		printFigures(ios.ErrOut, rec)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return rec, errInterrupted
+		}
+		var se api.StatusError
+		if errors.As(err, &se) && se.StatusCode == 404 {
+			return rec, modelNotFoundError{req.Model}
+		}
+		return rec, fmt.Errorf("run %s: %w", req.Model, err)
+	}
+	return rec, nil
+}
+
+// startHooks starts the external hooks named on the command line.
+func (opts *RunOptions) startHooks(ctx context.Context) ([]hooks.Hook, func(), error) {
+	var hs []hooks.Hook
+	var closers []*hooks.Exec
+	closeAll := func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}
+	var mu sync.Mutex
+	for _, h := range opts.Hooks {
+		argv, err := hooks.ParseCommand(h)
+		if err != nil {
+			closeAll()
+			return nil, nil, usageErrorf("--hook %q: %v", h, err)
+		}
+		if len(argv) == 0 {
+			closeAll()
+			return nil, nil, usageErrorf("--hook: empty command")
+		}
+		e, err := hooks.NewExec(ctx, argv, hooks.ExecOptions{
+			Stderr: opts.IO.ErrOut,
+			OnError: func(err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				fmt.Fprintf(opts.IO.ErrOut, "rein: warning: hook dropped: %v\n", err)
+			},
+		})
+		if err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("start hook %s: %w", argv[0], err)
+		}
+		closers = append(closers, e)
+		hs = append(hs, e)
+	}
+	return hs, closeAll, nil
+}
+
+func firstNonEmptyString(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
