@@ -1,0 +1,973 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ollama/ollama/api"
+
+	"github.com/rein-dev/rein/hooks"
+)
+
+// stopKind is why the runner closed a pass's stream.
+type stopKind int
+
+const (
+	stopNone   stopKind = iota
+	stopCut             // a hook cut the thinking
+	stopWait            // the model closed its thinking too early (MinSteps)
+	stopEnded           // the answer ended at a reopened thinking tag
+	stopAnswer          // the answer reached MaxAnswerTokens
+	stopAbort           // a hook aborted the run
+)
+
+// ErrAborted is returned, wrapped, when a hook aborts a run.
+var ErrAborted = errors.New("aborted by hook")
+
+// errNoFinalChunk is returned when a stream ends without its final chunk,
+// as it does when the server dies: the Ollama client ignores read errors.
+var errNoFinalChunk = errors.New("stream ended before its final chunk (server closed the connection?)")
+
+// run is the state of one Run.
+type run struct {
+	r    *Runner
+	req  *Request
+	rec  *Record
+	prof Profile
+
+	chat      bool
+	thinkOn   bool
+	onLimit   string
+	budgetMsg string
+	stepMode  hooks.StepMode
+	maxTokens int
+	numCtx    int
+	opts      map[string]any
+	msgs      []api.Message // chat path: the conversation before the reply
+	prompt    string        // raw path: the rendered prompt
+	gen       []byte        // raw path: everything after the prompt so far
+
+	parser    *Parser
+	chatState ParserState // chat path: where the reply stands
+	splitter  *hooks.Splitter
+	chain     hooks.Chain
+
+	thinking, answer strings.Builder
+
+	started  bool
+	start    time.Time
+	seq      int64
+	thinkN   int // thinking tokens
+	answerN  int // answer tokens
+	keptN    int // all tokens kept (thinking, answer, tags)
+	steps    int
+	answered bool // answer_start was sent
+	waits    int
+
+	firstTok, firstThink, lastThink, firstAns, lastAns time.Duration
+	haveTok, haveThink, haveAns                        bool
+
+	// Counting: exact while every chunk came with logprobs.
+	exact     bool
+	ctxTokens int // raw path: tokens in prompt+gen, -1 when unknown
+
+	// The current pass.
+	pass      *Pass
+	cancel    context.CancelFunc
+	stop      stopKind
+	stopMsg   string
+	cutPos    int    // raw path: end of the kept bytes in gen, on stopWait
+	passKept  int    // tokens of this pass kept in the output
+	spans     []span // raw path: the last units kept in gen
+	done      bool
+	answerCap bool // the client enforces MaxAnswerTokens in this pass
+
+	lastPhase hooks.Phase // phase of the last counted token
+	probe     *Pass       // the prefill pass
+	chatMsg   string      // chat path: budget message after the trace
+}
+
+func newRun(r *Runner, req *Request) *run {
+	rn := &run{r: r, req: req, exact: true, ctxTokens: -1}
+	rn.rec = &Record{
+		RunID:    req.RunID,
+		Time:     r.now(),
+		Model:    req.Model,
+		Prompt:   req.Prompt,
+		TokenMS:  []float64{},
+		Hardware: map[string]any{},
+		Passes:   []Pass{},
+	}
+	if rn.rec.RunID == "" {
+		rn.rec.RunID = newRunID()
+	}
+	if rn.rec.Prompt == "" {
+		for i := len(req.Messages) - 1; i >= 0; i-- {
+			if req.Messages[i].Role == "user" {
+				rn.rec.Prompt = req.Messages[i].Content
+				break
+			}
+		}
+	}
+	return rn
+}
+
+func (rn *run) warnf(format string, args ...any) {
+	rn.rec.Warnings = append(rn.rec.Warnings, fmt.Sprintf(format, args...))
+}
+
+func (rn *run) elapsed() time.Duration {
+	if !rn.started {
+		return 0
+	}
+	return rn.r.now().Sub(rn.start)
+}
+
+// emit sends an event to the hooks and returns their decision.
+func (rn *run) emit(ctx context.Context, kind hooks.Kind, phase hooks.Phase, text string, at time.Duration) hooks.Decision {
+	rn.seq++
+	ev := &hooks.Event{
+		Kind:           kind,
+		RunID:          rn.rec.RunID,
+		Seq:            rn.seq,
+		Elapsed:        at,
+		ElapsedMS:      ms(at),
+		Phase:          phase,
+		Text:           text,
+		ThinkingTokens: rn.thinkN,
+		AnswerTokens:   rn.answerN,
+		Steps:          rn.steps,
+	}
+	if kind == hooks.KindStep {
+		ev.Step = rn.steps
+	}
+	if kind == hooks.KindCut {
+		ev.Reason = rn.rec.CutReason
+		ev.Text = rn.rec.CutReason
+		ev.Repeats = rn.rec.LoopRepeats
+		ev.Signal = rn.rec.LoopSignal
+	}
+	return rn.chain.OnEvent(ctx, ev)
+}
+
+// run does the whole run; the record is completed by finish.
+func (rn *run) run(ctx context.Context) error {
+	if err := rn.setup(ctx); err != nil {
+		return err
+	}
+	if err := rn.prefill(ctx); err != nil {
+		return err
+	}
+	rn.start = rn.r.now()
+	rn.started = true
+	if d := rn.emit(ctx, hooks.KindRunStart, "", rn.req.Model, 0); d.Action == hooks.Abort {
+		return fmt.Errorf("%w: %s", ErrAborted, d.Reason)
+	}
+
+	kind := PassFirst
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		np := rn.numPredict(kind)
+		if np <= 0 {
+			if kind == PassResume || kind == PassContinue {
+				rn.warnf("no tokens left for the answer (max tokens %d)", rn.maxTokens)
+				rn.rec.DoneReason = "length"
+			}
+			return nil
+		}
+		// A pass the server stopped at its token limit leaves its last
+		// token out of the cache; the next pass evaluates it again.
+		prev := rn.rec.Passes[len(rn.rec.Passes)-1]
+		prevLength := !prev.Cancelled && prev.DoneReason == "length"
+		err := rn.doPass(ctx, kind, np)
+		p := rn.pass
+		if kind != PassFirst && p.PromptEvalCount > 0 {
+			rn.resumeCost(p, prevLength)
+		}
+		rn.rec.DoneReason = p.DoneReason
+		if p.Cancelled {
+			rn.rec.DoneReason = ""
+		}
+		if !rn.chat && rn.ctxTokens >= 0 && p.PromptEvalCount > 0 {
+			rn.ctxTokens = p.PromptEvalCount
+		}
+		if rn.ctxTokens >= 0 && rn.exact {
+			rn.ctxTokens += rn.passKept
+		} else {
+			rn.ctxTokens = -1
+		}
+
+		switch {
+		case rn.stop == stopAbort:
+			return fmt.Errorf("%w: %s", ErrAborted, rn.stopMsg)
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case rn.stop == stopCut:
+			if rn.onLimit != OnLimitAnswer {
+				return nil
+			}
+			rn.beginResume()
+			kind = PassResume
+			continue
+		case rn.stop == stopWait:
+			rn.beginWait()
+			kind = PassWait
+			continue
+		case rn.stop == stopEnded:
+			rn.rec.DoneReason = "stop"
+			return nil
+		case rn.stop == stopAnswer:
+			rn.rec.DoneReason = "length"
+			return nil
+		case err != nil:
+			return err
+		case !rn.done:
+			return errNoFinalChunk
+		}
+
+		// The server ended the pass.
+		st := rn.state()
+		if p.Tokens == 0 && p.DoneReason == "length" {
+			rn.warnf("the server stopped with no output: context full (num_ctx %d)?", rn.numCtx)
+			return nil
+		}
+		switch {
+		case st.Thinking() && p.DoneReason == "length":
+			// The token budget (or the hard cap) is spent while thinking.
+			if d := rn.cut(ctx, hooks.ReasonTokens, 0, ""); d.Action == hooks.Abort {
+				return fmt.Errorf("%w: %s", ErrAborted, d.Reason)
+			}
+			if rn.onLimit != OnLimitAnswer {
+				return nil
+			}
+			rn.beginResume()
+			kind = PassResume
+		case st.Thinking():
+			rn.warnf("the model stopped while thinking (done reason %q)", p.DoneReason)
+			return nil
+		case p.DoneReason == "length" && st != StateEnded:
+			kind = PassContinue
+		default:
+			return nil
+		}
+	}
+}
+
+// state returns where the output stands.
+func (rn *run) state() ParserState {
+	if rn.chat {
+		return rn.chatState
+	}
+	return rn.parser.State()
+}
+
+// numPredict returns the token limit for a pass of kind.
+func (rn *run) numPredict(kind string) int {
+	q := rn.req
+	left := rn.maxTokens - rn.keptN
+	answering := !rn.thinkOn || rn.state().Answering()
+	switch {
+	case (kind == PassFirst || kind == PassWait) && !answering:
+		if q.MaxAnswerTokens > 0 {
+			left -= q.MaxAnswerTokens // keep room for the answer
+		}
+		if rn.thinkOn && q.MaxThinkTokens > 0 {
+			np := q.MaxThinkTokens - rn.thinkN
+			if rn.state() == StateLookingForOpen && !rn.chat {
+				np++ // the opening tag the model emits
+			}
+			if np <= 0 {
+				return 0
+			}
+			left = min(left, np)
+		}
+		return max(left, 0)
+	default: // the answer: resume, continue, or a run without thinking
+		if q.MaxAnswerTokens > 0 {
+			left = min(left, q.MaxAnswerTokens-rn.answerN)
+		}
+		return max(left, 0)
+	}
+}
+
+// prefill loads the model and evaluates the prompt with a one-token pass,
+// so that load and prompt figures come from the server whatever happens to
+// the generation passes, which then find the prompt in the cache.
+func (rn *run) prefill(ctx context.Context) error {
+	p := &Pass{Kind: PassPrefill, NumPredict: 1}
+	opts := rn.passOptions(1)
+	var final bool
+	fn := func(m api.Metrics, done bool, reason string) {
+		if done {
+			final = true
+			setServerFigures(p, m, reason)
+		}
+	}
+	var err error
+	if rn.chat {
+		err = rn.r.Backend.Chat(ctx, rn.chatRequest(opts, nil), func(resp api.ChatResponse) error {
+			fn(resp.Metrics, resp.Done, resp.DoneReason)
+			return nil
+		})
+	} else {
+		err = rn.r.Backend.Generate(ctx, rn.generateRequest(opts), func(resp api.GenerateResponse) error {
+			fn(resp.Metrics, resp.Done, resp.DoneReason)
+			return nil
+		})
+	}
+	rn.rec.Passes = append(rn.rec.Passes, *p)
+	rn.probe = p
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		return fmt.Errorf("prefill: %w", err)
+	case !final:
+		return fmt.Errorf("prefill: %w", errNoFinalChunk)
+	}
+	if !rn.chat && p.PromptEvalCount > 0 {
+		rn.ctxTokens = p.PromptEvalCount
+	}
+	return nil
+}
+
+func setServerFigures(p *Pass, m api.Metrics, reason string) {
+	p.LoadMS = ms(m.LoadDuration)
+	p.PromptEvalCount = m.PromptEvalCount
+	p.PromptEvalMS = ms(m.PromptEvalDuration)
+	p.EvalCount = m.EvalCount
+	p.EvalMS = ms(m.EvalDuration)
+	p.DoneReason = reason
+}
+
+func (rn *run) passOptions(numPredict int) map[string]any {
+	o := maps.Clone(rn.opts)
+	o["num_predict"] = numPredict
+	return o
+}
+
+func (rn *run) generateRequest(opts map[string]any) *api.GenerateRequest {
+	f, t := false, true
+	return &api.GenerateRequest{
+		Model:  rn.req.Model,
+		Prompt: rn.prompt + string(rn.gen),
+		Raw:    true,
+		// Without think:false Ollama turns thinking on for thinking models
+		// even in raw mode, and its parser strips the tags.
+		Think:     &api.ThinkValue{Value: false},
+		Stream:    &t,
+		Options:   opts,
+		Shift:     &f,
+		Truncate:  &f,
+		Logprobs:  true,
+		KeepAlive: rn.req.KeepAlive,
+	}
+}
+
+// chatRequest builds a chat request; reply, when set, is the assistant's
+// reply so far, which the server continues.
+func (rn *run) chatRequest(opts map[string]any, reply *api.Message) *api.ChatRequest {
+	f, t := false, true
+	msgs := rn.msgs
+	if reply != nil {
+		msgs = append(msgs[:len(msgs):len(msgs)], *reply)
+	}
+	req := &api.ChatRequest{
+		Model:     rn.req.Model,
+		Messages:  msgs,
+		Stream:    &t,
+		Options:   opts,
+		Shift:     &f,
+		Truncate:  &f,
+		Logprobs:  true,
+		KeepAlive: rn.req.KeepAlive,
+	}
+	switch {
+	case rn.thinkOn && rn.req.ThinkLevel != "":
+		req.Think = &api.ThinkValue{Value: rn.req.ThinkLevel}
+	case rn.thinkOn:
+		req.Think = &api.ThinkValue{Value: true}
+	case rn.req.Think:
+		// asked for, but the model cannot think: leave it unset
+	default:
+		req.Think = &api.ThinkValue{Value: false}
+	}
+	return req
+}
+
+// doPass streams one generation pass.
+func (rn *run) doPass(ctx context.Context, kind string, numPredict int) error {
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rn.rec.Passes = append(rn.rec.Passes, Pass{Kind: kind, NumPredict: numPredict})
+	rn.pass = &rn.rec.Passes[len(rn.rec.Passes)-1]
+	rn.cancel = cancel
+	rn.stop, rn.stopMsg, rn.done = stopNone, "", false
+	rn.passKept = 0
+	// The server enforces MaxAnswerTokens on answer passes; on thinking
+	// passes the model may answer on its own, and the client stops it.
+	rn.answerCap = rn.req.MaxAnswerTokens > 0 && rn.thinkOn && (kind == PassFirst || kind == PassWait)
+	opts := rn.passOptions(numPredict)
+
+	var err error
+	if rn.chat {
+		var reply *api.Message
+		if kind != PassFirst {
+			reply = &api.Message{Role: "assistant", Thinking: rn.thinking.String() + rn.chatMsg, Content: rn.answer.String()}
+		}
+		err = rn.r.Backend.Chat(pctx, rn.chatRequest(opts, reply), func(resp api.ChatResponse) error {
+			rn.onChatChunk(ctx, resp)
+			return nil
+		})
+	} else {
+		err = rn.r.Backend.Generate(pctx, rn.generateRequest(opts), func(resp api.GenerateResponse) error {
+			rn.onChunk(ctx, resp.Response, resp.Logprobs, resp.Done, resp.DoneReason, resp.Metrics)
+			return nil
+		})
+	}
+	if rn.stop != stopNone {
+		rn.pass.Cancelled = true
+		if rn.pass.EvalCount > 0 {
+			// The final chunk came after all: every token beyond the cut
+			// point was wasted, seen or not.
+			gen := rn.pass.EvalCount
+			if rn.pass.DoneReason == "stop" {
+				gen-- // the end-of-sequence token
+			}
+			rn.pass.Wasted = max(rn.pass.Wasted, gen-rn.passKept)
+		}
+	} else if ctx.Err() != nil {
+		rn.pass.Cancelled = true
+	}
+	return err
+}
+
+// unit is a run of tokens handled as one: a single token, or a few that
+// together make valid UTF-8, or a whole chunk when it cannot be split.
+type unit struct {
+	text string
+	n    int
+}
+
+// tokenUnits splits a chunk into units using its logprobs (one entry per
+// sampled token). exact reports whether the token count is exact.
+func tokenUnits(text string, lps []api.Logprob) (units []unit, exact bool) {
+	if len(lps) == 0 {
+		if text == "" {
+			return nil, true
+		}
+		return []unit{{text, 1}}, false
+	}
+	var sb strings.Builder
+	for _, lp := range lps {
+		sb.WriteString(lp.Token)
+	}
+	if sb.String() != text {
+		return []unit{{text, len(lps)}}, true
+	}
+	start, n := 0, 0
+	off := 0
+	for _, lp := range lps {
+		off += len(lp.Token)
+		n++
+		if utf8.ValidString(text[start:off]) {
+			units = append(units, unit{text[start:off], n})
+			start, n = off, 0
+		}
+	}
+	if n > 0 {
+		units = append(units, unit{text[start:], n})
+	}
+	return units, true
+}
+
+// span is where a kept unit lies in gen.
+type span struct{ start, end, n int }
+
+// onChunk handles one chunk of a raw pass.
+func (rn *run) onChunk(ctx context.Context, text string, lps []api.Logprob, done bool, reason string, m api.Metrics) {
+	at := rn.elapsed()
+	units, exact := tokenUnits(text, lps)
+	if !exact {
+		rn.exact = false
+	}
+	for _, u := range units {
+		rn.pass.Tokens += u.n
+		if rn.stop != stopNone {
+			rn.pass.Wasted += u.n
+			continue
+		}
+		start := len(rn.gen)
+		rn.gen = append(rn.gen, u.text...)
+		if len(rn.spans) >= 256 {
+			rn.spans = append(rn.spans[:0], rn.spans[len(rn.spans)-32:]...)
+		}
+		rn.spans = append(rn.spans, span{start, len(rn.gen), u.n})
+		out := rn.parser.Add(u.text)
+		rn.consume(ctx, at, u, out, start)
+	}
+	if done {
+		rn.final(m, reason)
+	}
+}
+
+// onChatChunk handles one chunk of a chat pass.
+func (rn *run) onChatChunk(ctx context.Context, resp api.ChatResponse) {
+	at := rn.elapsed()
+	th, an := resp.Message.Thinking, resp.Message.Content
+	var units []unit
+	exact := true
+	switch {
+	case th != "" && an == "":
+		units, exact = tokenUnits(th, resp.Logprobs)
+	case an != "" && th == "":
+		units, exact = tokenUnits(an, resp.Logprobs)
+	case th != "" || len(resp.Logprobs) > 0:
+		n := len(resp.Logprobs)
+		if n == 0 {
+			n, exact = 1, false
+		}
+		units = []unit{{th + an, n}}
+	}
+	if !exact {
+		rn.exact = false
+	}
+	for _, u := range units {
+		rn.pass.Tokens += u.n
+		if rn.stop != stopNone {
+			rn.pass.Wasted += u.n
+			continue
+		}
+		var out Output
+		uth, uan := "", ""
+		switch {
+		case th != "" && an != "":
+			uth, uan = th, an
+		case th != "":
+			uth = u.text
+		default:
+			uan = u.text
+		}
+		if uth != "" {
+			if rn.chatState == StateLookingForOpen {
+				out.Tags = append(out.Tags, Tag{Kind: TagOpened})
+			}
+			if rn.chatState.Answering() {
+				// Thinking after the answer began: keep it with the answer.
+				uan, uth = uth+uan, ""
+			} else {
+				rn.chatState = StateThinking
+			}
+		}
+		if uan != "" {
+			if rn.chatState.Thinking() {
+				out.Tags = append(out.Tags, Tag{Kind: TagClosed})
+			}
+			rn.chatState = StateAnswer
+		}
+		out.Thinking, out.Answer = uth, uan
+		rn.consume(ctx, at, u, out, 0)
+	}
+	if resp.Done {
+		rn.final(resp.Metrics, resp.DoneReason)
+	}
+}
+
+// final records a pass's final chunk.
+func (rn *run) final(m api.Metrics, reason string) {
+	rn.done = true
+	p := rn.pass
+	setServerFigures(p, m, reason)
+	if rn.stop != stopNone {
+		return
+	}
+	// Without logprobs the count is one per chunk; reconcile with the
+	// server's, which also counts an end-of-sequence token.
+	if !rn.exact {
+		missing := m.EvalCount - p.Tokens
+		if reason == "stop" {
+			missing--
+		}
+		if missing > 0 {
+			p.Tokens += missing
+			rn.keptN += missing
+			rn.passKept += missing
+			switch rn.lastPhase {
+			case hooks.PhaseThinking:
+				rn.thinkN += missing
+			case hooks.PhaseAnswer:
+				rn.answerN += missing
+			}
+		}
+	}
+}
+
+// consume handles one unit of output: counters, steps, events, decisions.
+// start is the unit's offset in gen (raw path).
+func (rn *run) consume(ctx context.Context, at time.Duration, u unit, out Output, start int) {
+	rn.keptN += u.n
+	rn.passKept += u.n
+	if !rn.haveTok {
+		rn.firstTok, rn.haveTok = at, true
+	}
+	var dec hooks.Decision
+	decide := func(d hooks.Decision) {
+		if dec.Action == hooks.Continue && d.Action != hooks.Continue {
+			dec = d
+		}
+	}
+
+	// Which phase the tokens belong to. Tag tokens belong to neither, and
+	// nor does white space before the answer; white space after the
+	// opening tag is thinking, so that num_predict counts it.
+	st := rn.state()
+	thinkN, answerN := 0, 0
+	switch {
+	case out.Thinking != "" && out.Answer != "" && u.n > 1:
+		thinkN, answerN = u.n-1, 1
+	case out.Thinking != "":
+		thinkN = u.n
+	case out.Answer != "":
+		answerN = u.n
+	case len(out.Tags) > 0:
+	case st.Thinking():
+		thinkN = u.n
+	case st == StateAnswer:
+		answerN = u.n
+	}
+
+	var steps []string
+	if out.Thinking != "" {
+		rn.thinking.WriteString(out.Thinking)
+		rn.display(hooks.PhaseThinking, out.Thinking)
+		steps = rn.splitter.Write(out.Thinking)
+	}
+	closed := out.Has(TagClosed)
+	if closed {
+		if s := rn.splitter.Flush(); s != "" {
+			steps = append(steps, s)
+		}
+	}
+	if thinkN > 0 {
+		rn.thinkN += thinkN
+		rn.lastPhase = hooks.PhaseThinking
+		rn.tokenTimes(at, thinkN)
+		if !rn.haveThink {
+			rn.firstThink, rn.haveThink = at, true
+		}
+		rn.lastThink = at
+		decide(rn.emit(ctx, hooks.KindToken, hooks.PhaseThinking, u.text, at))
+	}
+	for _, s := range steps {
+		rn.steps++
+		decide(rn.emit(ctx, hooks.KindStep, hooks.PhaseThinking, s, at))
+	}
+
+	if dec.Action == hooks.Abort {
+		rn.stopWith(stopAbort, dec.Reason)
+		return
+	}
+
+	// A thinking closed too early is reopened (MinSteps).
+	if closed && rn.wantWait() {
+		tag := out.Tags[0]
+		for _, t := range out.Tags {
+			if t.Kind == TagClosed {
+				tag = t
+			}
+		}
+		rn.cutPos = start + tag.Pos
+		rn.pass.Wasted += u.n - thinkN
+		rn.keptN -= u.n - thinkN
+		rn.passKept -= u.n - thinkN
+		rn.stopWith(stopWait, "")
+		return
+	}
+
+	if answerN > 0 {
+		if !rn.answered {
+			rn.answered = true
+			decide(rn.emit(ctx, hooks.KindAnswerStart, hooks.PhaseAnswer, out.Answer, at))
+		}
+		rn.answerN += answerN
+		rn.lastPhase = hooks.PhaseAnswer
+		rn.tokenTimes(at, answerN)
+		if !rn.haveAns {
+			rn.firstAns, rn.haveAns = at, true
+		}
+		rn.lastAns = at
+		decide(rn.emit(ctx, hooks.KindToken, hooks.PhaseAnswer, u.text, at))
+	}
+	if out.Answer != "" {
+		rn.answer.WriteString(out.Answer)
+		rn.display(hooks.PhaseAnswer, out.Answer)
+	}
+	if out.Has(TagReopened) {
+		if thinkN+answerN == 0 {
+			rn.pass.Wasted += u.n
+			rn.keptN -= u.n
+			rn.passKept -= u.n
+		}
+		rn.stopWith(stopEnded, "")
+		return
+	}
+
+	switch dec.Action {
+	case hooks.Abort:
+		rn.stopWith(stopAbort, dec.Reason)
+		return
+	case hooks.Cut:
+		// Cuts apply to the thinking only.
+		if rn.state().Thinking() {
+			reason := dec.Reason
+			if reason == "" {
+				reason = hooks.ReasonHook
+			}
+			rn.stopWith(stopCut, reason)
+			if d := rn.cut(ctx, reason, dec.Repeats, dec.Signal); d.Action == hooks.Abort {
+				rn.stop, rn.stopMsg = stopAbort, d.Reason
+			}
+			return
+		}
+	}
+	if rn.answerCap && rn.answerN >= rn.req.MaxAnswerTokens {
+		rn.stopWith(stopAnswer, "")
+	}
+}
+
+// wantWait reports whether a model that just closed its thinking must
+// think on, and can.
+func (rn *run) wantWait() bool {
+	q := rn.req
+	if rn.chat || !rn.thinkOn || q.MinSteps <= 0 || rn.steps >= q.MinSteps || rn.waits >= min(q.MinSteps, maxWaitPasses) {
+		return false
+	}
+	if q.MaxThinkTokens > 0 && rn.thinkN >= q.MaxThinkTokens {
+		return false
+	}
+	return rn.maxTokens-rn.keptN-q.MaxAnswerTokens > 0
+}
+
+// stopWith closes the current pass's stream.
+func (rn *run) stopWith(k stopKind, msg string) {
+	if rn.stop != stopNone {
+		return
+	}
+	rn.stop, rn.stopMsg = k, msg
+	rn.cancel()
+}
+
+// cut records a cut and sends the cut event.
+func (rn *run) cut(ctx context.Context, reason string, repeats int, signal string) hooks.Decision {
+	rn.rec.CutReason = reason
+	if reason == hooks.ReasonLoop {
+		rn.rec.LoopRepeats, rn.rec.LoopSignal = repeats, signal
+	}
+	return rn.emit(ctx, hooks.KindCut, hooks.PhaseThinking, reason, rn.elapsed())
+}
+
+// beginResume prepares the answer pass after a cut: the trace so far, the
+// budget message and the closing tag.
+func (rn *run) beginResume() {
+	rn.flushThinking()
+	msg := joinNewlines(rn.thinking.String(), rn.budgetMsg)
+	if rn.chat {
+		rn.chatMsg = msg
+		rn.chatState = StateAnswerStart
+		return
+	}
+	rn.inject(rn.budgetMsg)
+	rn.gen = append(rn.gen, rn.prof.ThinkClose...)
+	rn.parser.ForceClose()
+}
+
+// inject appends text to gen after the kept output. When the output ends
+// in white space that the text's leading newlines would glue onto (a lone
+// "\n" before "\n\nWait"), the white-space tokens are dropped first, so that
+// the kept tokens stay a prefix of the new prompt's tokens and the server's
+// cache serves them. It returns the white space dropped and the text added.
+func (rn *run) inject(text string) (dropped, added string) {
+	lead := text[:len(text)-len(strings.TrimLeft(text, "\n"))]
+	ws := trailingSpace(rn.gen)
+	if lead != "" && ws != "" && !strings.HasSuffix(ws, lead) {
+		end := len(rn.gen)
+		for len(rn.spans) > 0 {
+			sp := rn.spans[len(rn.spans)-1]
+			if sp.end != len(rn.gen) || trailingSpace(rn.gen[sp.start:sp.end]) != string(rn.gen[sp.start:sp.end]) {
+				break
+			}
+			rn.gen = rn.gen[:sp.start]
+			rn.spans = rn.spans[:len(rn.spans)-1]
+			if rn.ctxTokens >= 0 {
+				rn.ctxTokens -= sp.n
+			}
+		}
+		dropped = ws[len(ws)-(end-len(rn.gen)):]
+	}
+	added = joinNewlines(string(rn.gen), text)
+	rn.gen = append(rn.gen, added...)
+	return dropped, added
+}
+
+// trailingSpace returns the white space at the end of b.
+func trailingSpace(b []byte) string {
+	i := len(b)
+	for i > 0 && (b[i-1] == ' ' || b[i-1] == '\n' || b[i-1] == '\t' || b[i-1] == '\r') {
+		i--
+	}
+	return string(b[i:])
+}
+
+// flushThinking releases the parser's held bytes into the trace.
+func (rn *run) flushThinking() {
+	if rn.chat {
+		return
+	}
+	out := rn.parser.Flush()
+	rn.thinking.WriteString(out.Thinking)
+	rn.answer.WriteString(out.Answer)
+}
+
+// beginWait prepares a pass that makes the model think on: the closing tag
+// and what followed are dropped and "Wait" appended.
+func (rn *run) beginWait() {
+	rn.waits++
+	rn.gen = rn.gen[:rn.cutPos]
+	for len(rn.spans) > 0 && rn.spans[len(rn.spans)-1].end > rn.cutPos {
+		rn.spans = rn.spans[:len(rn.spans)-1]
+	}
+	dropped, _ := rn.inject(waitText)
+	th := strings.TrimSuffix(rn.thinking.String(), dropped)
+	w := joinNewlines(th, waitText)
+	rn.thinking.Reset()
+	rn.thinking.WriteString(th)
+	rn.thinking.WriteString(w)
+	rn.display(hooks.PhaseThinking, w)
+	rn.splitter.Write(w)
+	rn.parser.Reopen()
+}
+
+// joinNewlines drops as many leading newlines from add as prev ends with,
+// so that injected text starts a paragraph without piling up blank lines.
+func joinNewlines(prev, add string) string {
+	n := len(prev) - len(strings.TrimRight(prev, "\n"))
+	for n > 0 && strings.HasPrefix(add, "\n") {
+		add = add[1:]
+		n--
+	}
+	return add
+}
+
+func (rn *run) tokenTimes(at time.Duration, n int) {
+	for range n {
+		rn.rec.TokenMS = append(rn.rec.TokenMS, ms(at))
+	}
+}
+
+func (rn *run) display(phase hooks.Phase, text string) {
+	if rn.r.OnToken != nil && text != "" {
+		rn.r.OnToken(phase, text)
+	}
+}
+
+// resumeCost fills a later pass's ResumeEvalTokens: exact when the tokens
+// before the new text are known, else estimated from the prefill rate.
+func (rn *run) resumeCost(p *Pass, prevLength bool) {
+	if !rn.chat && rn.ctxTokens >= 0 && rn.exact {
+		n := p.PromptEvalCount - rn.ctxTokens
+		if prevLength {
+			n++ // see run
+		}
+		p.ResumeEvalTokens = max(n, 1)
+		return
+	}
+	p.ResumeEvalEstimate = true
+	if pr := rn.probe; pr != nil && pr.PromptEvalMS > 0 {
+		p.ResumeEvalTokens = int(p.PromptEvalMS*float64(pr.PromptEvalCount)/pr.PromptEvalMS + 0.5)
+	}
+}
+
+// finish completes the record.
+func (rn *run) finish(ctx context.Context, err error) {
+	rec := rn.rec
+	if rn.parser != nil {
+		rn.flushThinking()
+	}
+	rec.Thinking = strings.TrimRightFunc(rn.thinking.String(), unicode.IsSpace)
+	rec.Answer = strings.TrimRightFunc(rn.answer.String(), unicode.IsSpace)
+	rec.Steps = rn.steps
+
+	at := rn.elapsed()
+	switch {
+	case err == nil:
+		if rn.started {
+			rn.emit(ctx, hooks.KindDone, "", rec.DoneReason, at)
+		}
+	case ctx.Err() != nil:
+		rec.CutReason = hooks.ReasonInterrupted
+		rec.Error = err.Error()
+		rec.DoneReason = ""
+		rn.emit(ctx, hooks.KindError, "", rec.Error, at)
+	default:
+		rec.CutReason = hooks.ReasonError
+		rec.Error = err.Error()
+		rec.DoneReason = ""
+		rn.emit(ctx, hooks.KindError, "", rec.Error, at)
+	}
+
+	m := &rec.Metrics
+	if pr := rn.probe; pr != nil {
+		m.LoadMS = pr.LoadMS
+		m.PromptTokens = pr.PromptEvalCount
+		m.PromptMS = pr.PromptEvalMS
+		m.PrefillTPS = rate(pr.PromptEvalCount, pr.PromptEvalMS)
+	}
+	if rn.haveTok {
+		m.TTFTMS = ms(rn.firstTok)
+	}
+	if rn.haveAns {
+		m.TTFAMS = ms(rn.firstAns)
+		m.AnswerMS = ms(rn.lastAns - rn.firstAns)
+	}
+	if rn.haveThink {
+		m.ThinkingMS = ms(rn.lastThink - rn.firstThink)
+	}
+	m.ThinkingTokens = rn.thinkN
+	m.AnswerTokens = rn.answerN
+	m.ThinkingTPS = rate(rn.thinkN, m.ThinkingMS)
+	m.AnswerTPS = rate(rn.answerN, m.AnswerMS)
+	m.WallMS = ms(at)
+	m.Steps = rn.steps
+	firstGen := true
+	for i := range rec.Passes {
+		p := &rec.Passes[i]
+		if p.Kind == PassPrefill {
+			continue
+		}
+		if m.EvalTPS == 0 && p.EvalMS > 0 {
+			m.EvalTPS = rate(p.EvalCount, p.EvalMS)
+		}
+		m.WastedTokens += p.Wasted
+		if !firstGen {
+			m.ResumePromptMS += p.PromptEvalMS
+			m.ResumeEvalTokens += p.ResumeEvalTokens
+		}
+		firstGen = false
+	}
+}
+
+// rate returns n per second over d milliseconds, 0 when unknown.
+func rate(n int, d float64) float64 {
+	if n <= 0 || d <= 0 {
+		return 0
+	}
+	return float64(n) / d * 1000
+}

@@ -1,0 +1,344 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ollama/ollama/api"
+	"github.com/ollama/ollama/types/model"
+)
+
+// This file holds a FAKE Ollama server for unit tests. It is not Ollama: it
+// speaks just enough of the HTTP API (/api/version, /api/show, /api/tags,
+// streaming NDJSON /api/generate) to replay scripted token streams, and it
+// plays a deterministic "model" the way the scripted GGUF models do: the
+// continuation depends only on the prompt. The integration tests run the
+// real server.
+
+// qwenTemplate is a ChatML template with <think>, like Qwen3's.
+const qwenTemplate = `{{- if .System }}<|im_start|>system
+{{ .System }}<|im_end|>
+{{ end }}
+{{- range $i, $_ := .Messages }}
+{{- $last := eq (len (slice $.Messages $i)) 1 -}}
+{{- if eq .Role "user" }}<|im_start|>user
+{{ .Content }}<|im_end|>
+{{ else if eq .Role "assistant" }}<|im_start|>assistant
+{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}{{ if not $last }}<|im_end|>
+{{ end }}
+{{- end }}
+{{- if and (ne .Role "assistant") $last }}<|im_start|>assistant
+{{ if and $.IsThinkSet (not $.Think) }}<think>
+
+</think>{{ end }}
+{{- end }}
+{{- end }}`
+
+// assistantTurn ends every rendered generation prompt of qwenTemplate.
+const assistantTurn = "<|im_start|>assistant\n"
+
+// Scripts: the model's natural output, its answer after a forced close,
+// and what it says after "Wait".
+var (
+	naturalScript = []string{
+		"<think>", "\n", "Step", " one", ".", "\n\n", "Step", " two", ".", "\n\n",
+		"Step", " three", ".", "\n", "</think>", "\n\n", "The", " answer", " is", " 4", ".",
+	}
+	resumeScript = []string{"\n\n", "Final", " answer", ":", " 4", "."}
+	waitScript   = []string{",", " let", " me", " re-check", ".", "\n", "</think>", "\n\n", "4", "."}
+)
+
+func loopScript(n int) []string {
+	s := []string{"<think>", "\n"}
+	for range n {
+		s = append(s, "I", " am", " stuck", ".", "\n\n")
+	}
+	return append(s, "</think>", "Never.")
+}
+
+// fakeModel is what the fake server plays.
+type fakeModel struct {
+	template string
+	caps     []model.Capability
+	family   string
+	ctxLen   int
+
+	natural, resume, wait []string
+	closeTag              string
+
+	// chunk groups this many tokens per NDJSON line (default 1).
+	chunk int
+	// noLogprobs leaves logprobs out of the chunks.
+	noLogprobs bool
+	// dieAfter closes the connection abruptly after that many tokens of a
+	// generation pass (0: never).
+	dieAfter int
+	// blockAfter stops sending after that many tokens of the first
+	// generation pass and waits for the client to go away (0: never).
+	blockAfter int
+}
+
+// fakeServer is the FAKE Ollama server.
+type fakeServer struct {
+	t  *testing.T
+	m  fakeModel
+	hs *httptest.Server
+
+	mu        sync.Mutex
+	requests  []api.GenerateRequest // every /api/generate request, in order
+	evaluated []int                 // per request: prompt tokens not found in the cache
+	cache     []string              // tokens of the last prompt and its output
+	vocab     map[string]bool
+}
+
+func newFakeServer(t *testing.T, m fakeModel) *fakeServer {
+	t.Helper()
+	if m.template == "" {
+		m.template = qwenTemplate
+	}
+	if m.caps == nil {
+		m.caps = []model.Capability{model.CapabilityCompletion, model.CapabilityThinking}
+	}
+	if m.ctxLen == 0 {
+		m.ctxLen = 40960
+	}
+	if m.closeTag == "" {
+		m.closeTag = "</think>"
+	}
+	if m.chunk == 0 {
+		m.chunk = 1
+	}
+	f := &fakeServer{t: t, m: m, vocab: map[string]bool{}}
+	for _, s := range [][]string{m.natural, m.resume, m.wait} {
+		for _, p := range s {
+			f.vocab[p] = true
+		}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/version", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]string{"version": "0.17.4"})
+	})
+	mux.HandleFunc("GET /api/tags", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, api.ListResponse{Models: []api.ListModelResponse{{Name: "fake:latest", Model: "fake:latest", Digest: "sha256:feed"}}})
+	})
+	mux.HandleFunc("POST /api/show", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, api.ShowResponse{
+			Template:     m.template,
+			Capabilities: m.caps,
+			Details:      api.ModelDetails{Family: m.family},
+			ModelInfo:    map[string]any{"general.architecture": "llama", "llama.context_length": m.ctxLen},
+		})
+	})
+	mux.HandleFunc("POST /api/generate", f.generate)
+	f.hs = httptest.NewServer(mux)
+	t.Cleanup(f.hs.Close)
+	return f
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// client returns an Ollama API client for the fake.
+func (f *fakeServer) client() *api.Client {
+	u, _ := url.Parse(f.hs.URL)
+	return api.NewClient(u, f.hs.Client())
+}
+
+// tokenize splits text the fake's way: the longest piece of the scripts
+// (or tag) that matches, else one byte.
+func (f *fakeServer) tokenize(s string) []string {
+	var out []string
+	for len(s) > 0 {
+		best := 1
+		for p := range f.vocab {
+			if len(p) > best && strings.HasPrefix(s, p) {
+				best = len(p)
+			}
+		}
+		out = append(out, s[:best])
+		s = s[best:]
+	}
+	return out
+}
+
+// continuation picks what the model generates after prompt.
+func (f *fakeServer) continuation(prompt string) []string {
+	i := strings.LastIndex(prompt, assistantTurn)
+	if i < 0 {
+		return nil
+	}
+	gen := prompt[i+len(assistantTurn):]
+	var acc string
+	for k := 0; k <= len(f.m.natural); k++ {
+		if acc == gen {
+			return f.m.natural[k:]
+		}
+		if k < len(f.m.natural) {
+			acc += f.m.natural[k]
+		}
+	}
+	switch {
+	case strings.HasSuffix(gen, f.m.closeTag):
+		return f.m.resume
+	case strings.HasSuffix(gen, "Wait"):
+		return f.m.wait
+	}
+	return nil
+}
+
+func (f *fakeServer) generate(w http.ResponseWriter, r *http.Request) {
+	var req api.GenerateRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	np := 0
+	if v, ok := req.Options["num_predict"].(float64); ok {
+		np = int(v)
+	}
+	toks := f.continuation(req.Prompt)
+	ptoks := f.tokenize(req.Prompt)
+
+	f.mu.Lock()
+	n := len(f.requests)
+	f.requests = append(f.requests, req)
+	common := 0
+	for common < len(ptoks) && common < len(f.cache) && ptoks[common] == f.cache[common] {
+		common++
+	}
+	if common == len(ptoks) && common > 0 {
+		common-- // at least one token is evaluated
+	}
+	eval := len(ptoks) - common
+	f.evaluated = append(f.evaluated, eval)
+	f.cache = ptoks
+	f.mu.Unlock()
+
+	if toks == nil {
+		http.Error(w, `{"error":"fake: no continuation for this prompt"}`, http.StatusInternalServerError)
+		return
+	}
+	first := n == 1 // request 0 is the prefill pass
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	enc := json.NewEncoder(w)
+	fl := w.(http.Flusher)
+	sent := 0
+	reason := "stop"
+	for sent < len(toks) {
+		if np > 0 && sent >= np {
+			reason = "length"
+			break
+		}
+		if f.m.blockAfter > 0 && first && sent >= f.m.blockAfter {
+			<-r.Context().Done()
+			return
+		}
+		if f.m.dieAfter > 0 && n > 0 && sent >= f.m.dieAfter {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+			return
+		}
+		k := min(f.m.chunk, len(toks)-sent)
+		if np > 0 {
+			k = min(k, np-sent)
+		}
+		resp := api.GenerateResponse{Model: req.Model}
+		for _, tk := range toks[sent : sent+k] {
+			resp.Response += tk
+			if !f.m.noLogprobs {
+				resp.Logprobs = append(resp.Logprobs, api.Logprob{TokenLogprob: api.TokenLogprob{Token: tk}})
+			}
+		}
+		if err := enc.Encode(resp); err != nil {
+			return
+		}
+		fl.Flush()
+		f.mu.Lock()
+		f.cache = append(f.cache, toks[sent:sent+k]...)
+		f.mu.Unlock()
+		sent += k
+	}
+	evalCount := sent
+	if reason == "stop" {
+		evalCount++ // the end-of-sequence token
+	}
+	_ = enc.Encode(api.GenerateResponse{
+		Model: req.Model, Done: true, DoneReason: reason,
+		Metrics: api.Metrics{
+			LoadDuration:       time.Duration(n+1) * time.Millisecond,
+			PromptEvalCount:    len(ptoks),
+			PromptEvalDuration: time.Duration(eval) * time.Millisecond,
+			EvalCount:          evalCount,
+			EvalDuration:       time.Duration(evalCount) * 10 * time.Millisecond,
+		},
+	})
+	fl.Flush()
+}
+
+func (f *fakeServer) reqs() []api.GenerateRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]api.GenerateRequest(nil), f.requests...)
+}
+
+// fakeClock is a clock that moves only when told.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// tickingBackend wraps a backend and moves the fake clock 10ms before each
+// streamed chunk reaches the runner, so token times are deterministic.
+type tickingBackend struct {
+	Backend
+	clock *fakeClock
+}
+
+func (b tickingBackend) Generate(ctx context.Context, req *api.GenerateRequest, fn api.GenerateResponseFunc) error {
+	return b.Backend.Generate(ctx, req, func(r api.GenerateResponse) error {
+		b.clock.Advance(10 * time.Millisecond)
+		return fn(r)
+	})
+}
+
+func (b tickingBackend) Chat(ctx context.Context, req *api.ChatRequest, fn api.ChatResponseFunc) error {
+	return b.Backend.Chat(ctx, req, func(r api.ChatResponse) error {
+		b.clock.Advance(10 * time.Millisecond)
+		return fn(r)
+	})
+}
+
+// List passes through so the record gets the digest.
+func (b tickingBackend) List(ctx context.Context) (*api.ListResponse, error) {
+	if l, ok := b.Backend.(Lister); ok {
+		return l.List(ctx)
+	}
+	return nil, nil
+}

@@ -1,0 +1,95 @@
+package runner
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/ollama/ollama/template"
+	"github.com/ollama/ollama/thinking"
+	"github.com/ollama/ollama/types/model"
+
+	"github.com/rein-dev/rein/hooks"
+)
+
+// DefaultBudgetMessage is written into the trace after a cut, just before
+// the closing tag, so that the trace ends the way a model ends its own.
+const DefaultBudgetMessage = "\n\nTime is up. I have to stop thinking and give my final answer now.\n"
+
+// Profile is what the runner needs to know about a model family. It is
+// plain data.
+type Profile struct {
+	Name string
+	// ThinkOpen and ThinkClose are the thinking tags; empty for a model
+	// that does not think in tags.
+	ThinkOpen, ThinkClose string
+	// System is the system prompt used when the request has none; empty
+	// means the model's own.
+	System string
+	// BudgetMessage goes into the trace after a cut; empty means
+	// DefaultBudgetMessage.
+	BudgetMessage string
+	// Options are sampling defaults, under the request's options.
+	Options map[string]any
+	// Chat makes the runner use /api/chat, for models whose format Ollama
+	// parses itself (gpt-oss harmony, models with a built-in renderer),
+	// where raw generation cannot see the tags.
+	Chat bool
+	// StepMode is the default step mode for the family.
+	StepMode hooks.StepMode
+}
+
+// Thinks reports whether the profile can see a thinking trace.
+func (p Profile) Thinks() bool { return p.Chat || (p.ThinkOpen != "" && p.ThinkClose != "") }
+
+// knownTags are the thinking tag pairs of common families, in the order
+// they are looked for in a template.
+var knownTags = [][2]string{
+	{"<think>", "</think>"},
+	{"[THINK]", "[/THINK]"},
+	{"<thinking>", "</thinking>"},
+	{"<seed:think>", "</seed:think>"},
+	{"◁think▷", "◁/think▷"},
+}
+
+// harmony marks gpt-oss templates.
+var harmonyMarkers = []string{"<|channel|>", "<|start|>assistant"}
+
+// InferProfile guesses a profile from a model's chat template, its
+// capabilities and its family: the thinking tags come from the template
+// text, and harmony (gpt-oss) models use chat. Capabilities and family may
+// be empty.
+func InferProfile(tmpl string, capabilities []model.Capability, family string) Profile {
+	p := Profile{Name: family, StepMode: hooks.StepParagraph}
+	if p.Name == "" {
+		p.Name = "generic"
+	}
+	f := strings.ToLower(family)
+	if f == "gptoss" || f == "gpt-oss" || containsAny(tmpl, harmonyMarkers) {
+		p.Chat = true
+		return p
+	}
+	for _, t := range knownTags {
+		if strings.Contains(tmpl, t[0]) && strings.Contains(tmpl, t[1]) {
+			p.ThinkOpen, p.ThinkClose = t[0], t[1]
+			return p
+		}
+	}
+	if slices.Contains(capabilities, model.CapabilityThinking) {
+		// Fall back on Ollama's own inference from the template tree.
+		if t, err := template.Parse(tmpl); err == nil {
+			if o, c := thinking.InferTags(t.Template); o != "" && c != "" {
+				p.ThinkOpen, p.ThinkClose = o, c
+			}
+		}
+	}
+	return p
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,143 @@
+package runner
+
+import (
+	"time"
+)
+
+// Record is everything about one run. Its JSON is the run record that rein
+// appends to its logs and that `rein run --json` prints.
+type Record struct {
+	RunID string `json:"run_id"`
+	// Time is when the run started.
+	Time     time.Time `json:"time"`
+	Model    string    `json:"model"`
+	Prompt   string    `json:"prompt"`
+	Thinking string    `json:"thinking"`
+	Answer   string    `json:"answer"`
+	// Steps is the number of thinking steps that finished.
+	Steps int `json:"steps"`
+	// CutReason is one of the hooks.Reason* values; "" when the thinking
+	// was not cut.
+	CutReason string `json:"cut_reason"`
+	// DoneReason is the server's done_reason for the last pass ("stop",
+	// "length"); "stop" as well when the answer ended at a reopened
+	// thinking tag, and "" when the last pass was cancelled.
+	DoneReason string `json:"done_reason"`
+	// LoopRepeats and LoopSignal describe a loop cut.
+	LoopRepeats int    `json:"loop_repeats"`
+	LoopSignal  string `json:"loop_signal,omitempty"`
+	// TokenMS is the arrival time of each thinking and answer token, in
+	// milliseconds since the run's clock started (see Metrics).
+	TokenMS []float64 `json:"token_ms"`
+	Metrics Metrics   `json:"metrics"`
+	// Hardware describes the machine; filled by the caller.
+	Hardware      map[string]any `json:"hardware"`
+	ModelDigest   string         `json:"model_digest"`
+	OllamaVersion string         `json:"ollama_version"`
+	Error         string         `json:"error"`
+
+	Budgets  Budgets  `json:"budgets"`
+	Passes   []Pass   `json:"passes"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Metrics are the run's figures; the JSON keys are the metric names used
+// in logs and reports. Times are in milliseconds. A figure that is not
+// known is 0.
+//
+// The clock for TTFTMS, TTFAMS, WallMS, Record.TokenMS and hook events
+// starts when the first generation pass is sent, after the model has been
+// loaded and the prompt evaluated by the prefill pass; LoadMS and PromptMS
+// are the server's figures for those.
+type Metrics struct {
+	LoadMS       float64 `json:"load_ms"`
+	PromptTokens int     `json:"prompt_tokens"`
+	PromptMS     float64 `json:"prompt_ms"`
+	PrefillTPS   float64 `json:"prefill_tps"`
+	TTFTMS       float64 `json:"ttft_ms"`
+	TTFAMS       float64 `json:"ttfa_ms"`
+	// ThinkingTokens excludes the tag tokens.
+	ThinkingTokens int     `json:"thinking_tokens"`
+	ThinkingMS     float64 `json:"thinking_ms"`
+	ThinkingTPS    float64 `json:"thinking_tps"`
+	AnswerTokens   int     `json:"answer_tokens"`
+	AnswerMS       float64 `json:"answer_ms"`
+	AnswerTPS      float64 `json:"answer_tps"`
+	// EvalTPS is the server's eval_count/eval_duration for the first
+	// generation pass that finished.
+	EvalTPS float64 `json:"eval_tps"`
+	WallMS  float64 `json:"wall_ms"`
+	Steps   int     `json:"steps"`
+	// ResumePromptMS and ResumeEvalTokens sum over the passes after the
+	// first generation pass (resume, continue, wait); see Pass.
+	ResumePromptMS   float64 `json:"resume_prompt_ms"`
+	ResumeEvalTokens int     `json:"resume_eval_tokens"`
+	WastedTokens     int     `json:"wasted_tokens"`
+}
+
+// Budgets records the limits and settings a run was held to.
+type Budgets struct {
+	Think           bool    `json:"think"`
+	ThinkLevel      string  `json:"think_level,omitempty"`
+	MaxTokens       int     `json:"max_tokens"`
+	MaxThinkTokens  int     `json:"max_think_tokens"`
+	MaxThinkMS      float64 `json:"max_think_ms"`
+	MaxSteps        int     `json:"max_steps"`
+	MinSteps        int     `json:"min_steps"`
+	MaxAnswerTokens int     `json:"max_answer_tokens"`
+	Loop            int     `json:"loop"`
+	StepMode        string  `json:"step_mode"`
+	OnLimit         string  `json:"on_limit"`
+	BudgetMessage   string  `json:"budget_message"`
+	NumCtx          int     `json:"num_ctx"`
+	// Path is "raw" (/api/generate with raw:true) or "chat".
+	Path    string         `json:"path"`
+	Profile string         `json:"profile"`
+	Options map[string]any `json:"options,omitempty"`
+}
+
+// Pass kinds.
+const (
+	// PassPrefill loads the model and evaluates the prompt, generating one
+	// token that is thrown away, so that load and prompt figures come from
+	// the server even when the first generation pass is cut.
+	PassPrefill = "prefill"
+	// PassFirst is the first generation pass.
+	PassFirst = "first"
+	// PassResume answers after a cut.
+	PassResume = "resume"
+	// PassContinue goes on with an answer the server stopped at its token
+	// limit.
+	PassContinue = "continue"
+	// PassWait makes the model think on after it closed its thinking with
+	// fewer steps than asked for.
+	PassWait = "wait"
+)
+
+// Pass is one request to the server.
+type Pass struct {
+	Kind string `json:"kind"`
+	// NumPredict is the token limit sent to the server.
+	NumPredict int `json:"num_predict"`
+	// The server's figures from the final chunk; 0 when the pass was
+	// cancelled before it.
+	LoadMS          float64 `json:"load_ms"`
+	PromptEvalCount int     `json:"prompt_eval_count"`
+	PromptEvalMS    float64 `json:"prompt_eval_ms"`
+	EvalCount       int     `json:"eval_count"`
+	EvalMS          float64 `json:"eval_ms"`
+	DoneReason      string  `json:"done_reason"`
+	// Tokens counts the tokens received (from logprobs, or one per chunk
+	// without them); Wasted those received after the cut point.
+	Tokens int `json:"tokens"`
+	Wasted int `json:"wasted"`
+	// Cancelled is set when the runner closed the stream.
+	Cancelled bool `json:"cancelled"`
+	// ResumeEvalTokens is, for passes after the first, how many prompt
+	// tokens the server had to evaluate. It is exact (ResumeEvalEstimate
+	// false) when the prompt's earlier tokens are known exactly, assuming
+	// the server reused its cache for them; otherwise it is estimated from
+	// PromptEvalMS and the prefill pass's rate.
+	ResumeEvalTokens   int  `json:"resume_eval_tokens,omitempty"`
+	ResumeEvalEstimate bool `json:"resume_eval_estimate,omitempty"`
+}

@@ -1,0 +1,496 @@
+// Package runner runs one generation on a reasoning model through an Ollama
+// server: it renders the prompt with the model's own template, streams raw
+// output, splits thinking from answer, feeds events to hooks, cuts the
+// thinking when a budget is spent, resumes for an answer and records
+// everything in a Record.
+//
+// A run is a sequence of passes, each one streaming request:
+//
+//   - prefill: the rendered prompt with num_predict 1. It loads the model
+//     and evaluates the prompt, so load and prompt figures come from the
+//     server even when the first generation pass is later cut (a cut pass
+//     never gets its final chunk). Its one token is thrown away; the next
+//     pass finds the prompt in the server's cache.
+//   - first: /api/generate with raw:true, think:false, shift:false,
+//     truncate:false and logprobs (one entry per sampled token, so token
+//     counts are exact). A thinking token budget goes to the server as
+//     num_predict; the other budgets are hooks, and a cut closes the stream.
+//   - resume: after a cut, the prompt, the output up to the cut point, the
+//     budget message and the closing tag, so that the server reuses its
+//     cache for everything but the new text.
+//   - continue: the server stopped at num_predict inside the answer.
+//   - wait: the model closed its thinking with fewer than MinSteps steps;
+//     its closing tag is dropped and "Wait" appended.
+//
+// Models whose format Ollama parses in Go (gpt-oss harmony, built-in
+// renderers) go through /api/chat instead, and resume with an assistant
+// message that holds the trace.
+//
+// The run's clock (hook events' Elapsed, token_ms, ttft_ms, wall_ms, the
+// time budget) starts when the first generation pass is sent, after the
+// prefill pass.
+package runner
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ollama/ollama/api"
+	"github.com/ollama/ollama/template"
+	"github.com/ollama/ollama/types/model"
+
+	"github.com/rein-dev/rein/hooks"
+)
+
+// DefaultMaxTokens is the hard cap on generated tokens when a request sets
+// none.
+const DefaultMaxTokens = 32768
+
+// What a run does when a budget cuts its thinking.
+const (
+	// OnLimitAnswer resumes the model for a final answer (the default).
+	OnLimitAnswer = "answer"
+	// OnLimitStop ends the run with the trace alone.
+	OnLimitStop = "stop"
+)
+
+// maxWaitPasses bounds how often MinSteps makes a model think on.
+const maxWaitPasses = 16
+
+// waitText is appended to a trace closed too early, after the closing tag
+// is dropped, so that the model thinks on.
+const waitText = "\n\nWait"
+
+// Request is one run. Zero values mean "no limit" or "the default".
+type Request struct {
+	Model string
+	// Prompt is the user message; it follows Messages when both are set.
+	Prompt string
+	// System overrides the profile's and the model's system prompt.
+	System string
+	// Messages is earlier chat history.
+	Messages []api.Message
+	// Think asks the model to think; the budgets below need it.
+	Think bool
+	// ThinkLevel ("low", "medium", "high") is passed to templates and, on
+	// the chat path, to the server.
+	ThinkLevel string
+	// Options are Ollama options; they override the profile's.
+	Options map[string]any
+	// NumCtx sets num_ctx; 0 sizes it from the prompt and the budgets,
+	// within the model's training context.
+	NumCtx int
+	// MaxTokens caps all generated tokens, thinking and answer; 0 means
+	// DefaultMaxTokens.
+	MaxTokens int
+	// MaxThinkTokens is the thinking token budget; it goes to the server as
+	// num_predict, so the stop is exact. Tag tokens do not count.
+	MaxThinkTokens int
+	// MaxThinkTime is the thinking time budget, measured on the run's clock.
+	MaxThinkTime time.Duration
+	// MaxSteps cuts the thinking once that many steps have finished.
+	MaxSteps int
+	// MinSteps makes a model that closes its thinking with fewer steps
+	// think on: the closing tag is dropped and "Wait" appended.
+	MinSteps int
+	// MaxAnswerTokens caps the answer and keeps that much room for it.
+	MaxAnswerTokens int
+	// Loop cuts the thinking when content comes back this many times.
+	Loop int
+	// StepMode says what a step is; "" means the profile's, or paragraphs.
+	StepMode hooks.StepMode
+	// OnLimit is OnLimitAnswer (default) or OnLimitStop.
+	OnLimit string
+	// BudgetMessage overrides the profile's budget message.
+	BudgetMessage string
+	// Hooks run after the built-in budget and loop hooks, in order. The
+	// caller owns them (and closes them).
+	Hooks []hooks.Hook
+	// Profile overrides the profile inferred from the model.
+	Profile *Profile
+	// RunID names the run; "" makes a random one.
+	RunID     string
+	KeepAlive *api.Duration
+	// Seed and Temperature, when set, override the options.
+	Seed        *int
+	Temperature *float64
+}
+
+// Validate checks the request's fields.
+func (q *Request) Validate() error {
+	if q.Model == "" {
+		return errors.New("model is required")
+	}
+	if q.Prompt == "" && len(q.Messages) == 0 {
+		return errors.New("prompt is required")
+	}
+	for _, b := range []struct {
+		name string
+		v    int64
+	}{
+		{"max tokens", int64(q.MaxTokens)},
+		{"max think tokens", int64(q.MaxThinkTokens)},
+		{"max think time", int64(q.MaxThinkTime)},
+		{"max steps", int64(q.MaxSteps)},
+		{"min steps", int64(q.MinSteps)},
+		{"max answer tokens", int64(q.MaxAnswerTokens)},
+		{"loop", int64(q.Loop)},
+		{"num ctx", int64(q.NumCtx)},
+	} {
+		if b.v < 0 {
+			return fmt.Errorf("%s must be ≥ 0", b.name)
+		}
+	}
+	if mt := cmp.Or(q.MaxTokens, DefaultMaxTokens); q.MaxAnswerTokens >= mt {
+		return fmt.Errorf("max answer tokens (%d) must be below max tokens (%d)", q.MaxAnswerTokens, mt)
+	}
+	switch q.OnLimit {
+	case "", OnLimitAnswer, OnLimitStop:
+	default:
+		return fmt.Errorf("on-limit must be %q or %q, not %q", OnLimitAnswer, OnLimitStop, q.OnLimit)
+	}
+	if q.StepMode != "" {
+		if _, err := hooks.ParseStepMode(string(q.StepMode)); err != nil {
+			return err
+		}
+	}
+	switch q.ThinkLevel {
+	case "", "low", "medium", "high":
+	default:
+		return fmt.Errorf("think level must be low, medium or high, not %q", q.ThinkLevel)
+	}
+	return nil
+}
+
+// hasBudgets reports whether the request limits the thinking.
+func (q *Request) hasBudgets() bool {
+	return q.MaxThinkTokens > 0 || q.MaxThinkTime > 0 || q.MaxSteps > 0 || q.MinSteps > 0 || q.Loop > 0
+}
+
+// Runner runs requests against a backend.
+type Runner struct {
+	Backend Backend
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// OnToken, when set, receives the visible thinking and answer text as
+	// it streams, for display. It is called on the stream's goroutine.
+	OnToken func(phase hooks.Phase, text string)
+}
+
+// Run runs one request. It always returns a non-nil Record: on an error or
+// an interruption the record holds the partial trace, CutReason "error" or
+// "interrupted", and Error.
+func (r *Runner) Run(ctx context.Context, req *Request) (*Record, error) {
+	rn := newRun(r, req)
+	err := rn.run(ctx)
+	rn.finish(ctx, err)
+	return rn.rec, err
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// newRunID returns a random run id.
+func newRunID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// setup asks the server about the model and prepares the run: profile,
+// prompt, options, hooks, parser.
+func (rn *run) setup(ctx context.Context) error {
+	q := rn.req
+	if err := q.Validate(); err != nil {
+		return err
+	}
+	b := rn.r.Backend
+	if b == nil {
+		return errors.New("runner: no backend")
+	}
+	if v, err := b.Version(ctx); err == nil {
+		rn.rec.OllamaVersion = v
+	} else if ctx.Err() != nil {
+		return ctx.Err()
+	} else {
+		rn.warnf("server version: %v", err)
+	}
+	show, err := b.Show(ctx, &api.ShowRequest{Model: q.Model})
+	if err != nil {
+		return fmt.Errorf("show %s: %w", q.Model, err)
+	}
+	if l, ok := b.(Lister); ok {
+		rn.rec.ModelDigest = modelDigest(ctx, l, q.Model)
+	}
+
+	// Profile.
+	if q.Profile != nil {
+		rn.prof = *q.Profile
+	} else {
+		rn.prof = InferProfile(show.Template, show.Capabilities, show.Details.Family)
+		if show.Renderer != "" {
+			rn.prof.Chat = true // the server renders with Go code we cannot run
+		}
+	}
+	rn.chat = rn.prof.Chat
+	canThink := slices.Contains(show.Capabilities, model.CapabilityThinking) || rn.prof.Thinks()
+	if rn.chat {
+		canThink = slices.Contains(show.Capabilities, model.CapabilityThinking)
+	}
+	rn.thinkOn = q.Think && canThink
+	switch {
+	case q.hasBudgets() && !canThink:
+		rn.warnf("model %s does not think; budgets are ignored", q.Model)
+	case q.hasBudgets() && !q.Think:
+		rn.warnf("thinking is off; budgets are ignored")
+	case q.Think && !canThink:
+		rn.warnf("model %s does not think; running without thinking", q.Model)
+	}
+	if rn.chat && q.MinSteps > 0 && rn.thinkOn {
+		rn.warnf("min steps is not supported on the chat path; ignored")
+	}
+
+	rn.budgetMsg = firstNonEmpty(q.BudgetMessage, rn.prof.BudgetMessage, DefaultBudgetMessage)
+	rn.stepMode = hooks.StepParagraph
+	if m := firstNonEmpty(string(q.StepMode), string(rn.prof.StepMode)); m != "" {
+		if sm, err := hooks.ParseStepMode(m); err == nil {
+			rn.stepMode = sm
+		}
+	}
+	rn.onLimit = firstNonEmpty(q.OnLimit, OnLimitAnswer)
+	rn.maxTokens = q.MaxTokens
+	if rn.maxTokens == 0 {
+		rn.maxTokens = DefaultMaxTokens
+	}
+
+	// Messages, as the server would build them.
+	system := firstNonEmpty(q.System, rn.prof.System)
+	var msgs []api.Message
+	if !rn.chat {
+		if system == "" {
+			system = show.System
+		}
+	}
+	if system != "" && (len(q.Messages) == 0 || q.Messages[0].Role != "system") {
+		msgs = append(msgs, api.Message{Role: "system", Content: system})
+	}
+	if !rn.chat {
+		msgs = append(msgs, show.Messages...)
+	}
+	msgs = append(msgs, q.Messages...)
+	if q.Prompt != "" {
+		msgs = append(msgs, api.Message{Role: "user", Content: q.Prompt})
+	}
+	rn.msgs = msgs
+
+	promptBytes := 0
+	if rn.chat {
+		for _, m := range msgs {
+			promptBytes += len(m.Content) + len(m.Thinking) + 32
+		}
+		promptBytes += len(show.Template) / 4
+	} else {
+		src := show.Template
+		if src == "" {
+			src = "{{ .Prompt }}" // Ollama's default
+		}
+		tmpl, err := template.Parse(src)
+		if err != nil {
+			return fmt.Errorf("parse template of %s: %w", q.Model, err)
+		}
+		level := q.ThinkLevel
+		if rn.thinkOn && level == "" {
+			level = "medium" // as the server does for think: true
+		}
+		if !rn.thinkOn {
+			level = ""
+		}
+		var buf bytes.Buffer
+		if err := tmpl.Execute(&buf, template.Values{
+			Messages:   msgs,
+			Think:      rn.thinkOn,
+			ThinkLevel: level,
+			IsThinkSet: canThink,
+		}); err != nil {
+			return fmt.Errorf("render prompt: %w", err)
+		}
+		rn.prompt = buf.String()
+		promptBytes = len(rn.prompt)
+	}
+
+	// Parser and splitter.
+	open, closeTag := rn.prof.ThinkOpen, rn.prof.ThinkClose
+	if rn.chat {
+		open, closeTag = "", ""
+	}
+	rn.parser = NewParser(open, closeTag, InitialState(rn.prompt, open, closeTag))
+	rn.chatState = StateLookingForOpen
+	if !rn.thinkOn && rn.chat {
+		rn.chatState = StateAnswerStart
+	}
+	rn.splitter = hooks.NewSplitter(rn.stepMode)
+
+	// Options and context size.
+	rn.opts = map[string]any{}
+	maps.Copy(rn.opts, rn.prof.Options)
+	maps.Copy(rn.opts, q.Options)
+	if q.Seed != nil {
+		rn.opts["seed"] = *q.Seed
+	}
+	if q.Temperature != nil {
+		rn.opts["temperature"] = *q.Temperature
+	}
+	delete(rn.opts, "num_predict")
+	trainCtx := contextLength(show.ModelInfo)
+	numCtx := q.NumCtx
+	if numCtx == 0 {
+		if v, ok := rn.opts["num_ctx"]; ok {
+			numCtx = toInt(v)
+		}
+	}
+	if numCtx == 0 {
+		numCtx = rn.sizeContext(promptBytes, trainCtx)
+	}
+	rn.opts["num_ctx"] = numCtx
+	rn.numCtx = numCtx
+
+	// Hooks: the built-in budgets first, then the caller's.
+	if rn.thinkOn {
+		if q.MaxSteps > 0 {
+			rn.chain = append(rn.chain, hooks.MaxSteps(q.MaxSteps))
+		}
+		if q.MaxThinkTime > 0 {
+			rn.chain = append(rn.chain, hooks.MaxThinkTime(q.MaxThinkTime))
+		}
+		if q.Loop > 0 {
+			rn.chain = append(rn.chain, hooks.NewLoopDetector(q.Loop))
+		}
+		// MaxThinkTokens needs no hook: the server stops at num_predict.
+	}
+	rn.chain = append(rn.chain, q.Hooks...)
+
+	rn.rec.Budgets = Budgets{
+		Think:           rn.thinkOn,
+		ThinkLevel:      q.ThinkLevel,
+		MaxTokens:       rn.maxTokens,
+		MaxThinkTokens:  q.MaxThinkTokens,
+		MaxThinkMS:      ms(q.MaxThinkTime),
+		MaxSteps:        q.MaxSteps,
+		MinSteps:        q.MinSteps,
+		MaxAnswerTokens: q.MaxAnswerTokens,
+		Loop:            q.Loop,
+		StepMode:        string(rn.stepMode),
+		OnLimit:         rn.onLimit,
+		BudgetMessage:   rn.budgetMsg,
+		NumCtx:          numCtx,
+		Path:            "raw",
+		Profile:         rn.prof.Name,
+		Options:         rn.opts,
+	}
+	if rn.chat {
+		rn.rec.Budgets.Path = "chat"
+	}
+	return nil
+}
+
+// sizeContext picks num_ctx: room for the prompt (its length in bytes
+// bounds its token count), every generated token, the injected text and a
+// margin, rounded up to a multiple of 1024 so that runs of one
+// configuration share a loaded model, within the training context.
+func (rn *run) sizeContext(promptBytes, trainCtx int) int {
+	q := rn.req
+	gen := rn.maxTokens
+	if rn.thinkOn && q.MaxThinkTokens > 0 && q.MaxAnswerTokens > 0 {
+		gen = min(gen, q.MaxThinkTokens+q.MaxAnswerTokens+8) // 8: the tags
+	}
+	need := promptBytes + gen + len(rn.budgetMsg) + len(rn.prof.ThinkClose) + 256
+	if q.MinSteps > 0 {
+		need += len(waitText) * min(q.MinSteps, maxWaitPasses)
+	}
+	n := max(2048, (need+1023)/1024*1024)
+	if trainCtx > 0 && n > trainCtx {
+		if need > trainCtx && q.MaxTokens > 0 {
+			rn.warnf("context: the run may need %d tokens but the model's context is %d", need, trainCtx)
+		}
+		n = trainCtx
+	}
+	return n
+}
+
+// contextLength reads "<arch>.context_length" from a model's info.
+func contextLength(info map[string]any) int {
+	arch, _ := info["general.architecture"].(string)
+	if arch != "" {
+		if n := toInt(info[arch+".context_length"]); n > 0 {
+			return n
+		}
+	}
+	for k, v := range info {
+		if strings.HasSuffix(k, ".context_length") {
+			if n := toInt(v); n > 0 {
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+func toInt(v any) int {
+	switch x := v.(type) {
+	case int:
+		return x
+	case int64:
+		return int(x)
+	case uint32:
+		return int(x)
+	case uint64:
+		return int(x)
+	case float64:
+		return int(x)
+	case float32:
+		return int(x)
+	}
+	return 0
+}
+
+// modelDigest finds a model's digest in the server's list; "" if absent.
+func modelDigest(ctx context.Context, l Lister, name string) string {
+	list, err := l.List(ctx)
+	if err != nil || list == nil {
+		return ""
+	}
+	want := []string{name}
+	if !strings.Contains(name, ":") {
+		want = append(want, name+":latest")
+	}
+	for _, m := range list.Models {
+		if slices.Contains(want, m.Name) || slices.Contains(want, m.Model) {
+			return m.Digest
+		}
+	}
+	return ""
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

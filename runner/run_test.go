@@ -1,0 +1,892 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ollama/ollama/api"
+	"github.com/ollama/ollama/types/model"
+
+	"github.com/rein-dev/rein/hooks"
+)
+
+const question = "What is 2+2?"
+
+// basePrompt is question rendered by qwenTemplate with thinking on.
+const basePrompt = "<|im_start|>user\n" + question + "<|im_end|>\n" + assistantTurn
+
+func defaultModel() fakeModel {
+	return fakeModel{family: "qwen3", natural: naturalScript, resume: resumeScript, wait: waitScript}
+}
+
+func newTestRunner(f *fakeServer) (*Runner, *fakeClock) {
+	c := newFakeClock()
+	return &Runner{Backend: tickingBackend{Backend: f.client(), clock: c}, Now: c.Now}, c
+}
+
+func thinkReq() *Request {
+	return &Request{Model: "fake", Prompt: question, Think: true, RunID: "run-1"}
+}
+
+// checkRawRequest checks the fields every raw generation request must have.
+func checkRawRequest(t *testing.T, i int, r api.GenerateRequest) {
+	t.Helper()
+	if !r.Raw {
+		t.Errorf("request %d: raw is false", i)
+	}
+	if r.Think == nil || r.Think.Value != false {
+		t.Errorf("request %d: think = %v, want false", i, r.Think)
+	}
+	if r.Shift == nil || *r.Shift {
+		t.Errorf("request %d: shift = %v, want false", i, r.Shift)
+	}
+	if r.Truncate == nil || *r.Truncate {
+		t.Errorf("request %d: truncate = %v, want false", i, r.Truncate)
+	}
+	if !r.Logprobs {
+		t.Errorf("request %d: logprobs not requested", i)
+	}
+	if _, ok := r.Options["num_ctx"]; !ok {
+		t.Errorf("request %d: no num_ctx", i)
+	}
+}
+
+func passKinds(rec *Record) []string {
+	var k []string
+	for _, p := range rec.Passes {
+		k = append(k, p.Kind)
+	}
+	return k
+}
+
+func TestRunNoCut(t *testing.T) {
+	f := newFakeServer(t, defaultModel())
+	r, _ := newTestRunner(f)
+	shown := map[hooks.Phase]string{}
+	r.OnToken = func(ph hooks.Phase, s string) { shown[ph] += s }
+	rec, err := r.Run(context.Background(), thinkReq())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Thinking != "Step one.\n\nStep two.\n\nStep three." {
+		t.Errorf("thinking %q", rec.Thinking)
+	}
+	if rec.Answer != "The answer is 4." {
+		t.Errorf("answer %q", rec.Answer)
+	}
+	if rec.CutReason != "" || rec.DoneReason != "stop" || rec.Error != "" {
+		t.Errorf("cut %q done %q error %q", rec.CutReason, rec.DoneReason, rec.Error)
+	}
+	if rec.Steps != 3 || rec.Metrics.Steps != 3 {
+		t.Errorf("steps %d / %d, want 3", rec.Steps, rec.Metrics.Steps)
+	}
+	if got, want := passKinds(rec), []string{PassPrefill, PassFirst}; !slices.Equal(got, want) {
+		t.Errorf("passes %v, want %v", got, want)
+	}
+	reqs := f.reqs()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests, want 2", len(reqs))
+	}
+	for i, q := range reqs {
+		checkRawRequest(t, i, q)
+		if q.Prompt != basePrompt {
+			t.Errorf("request %d prompt %q, want %q", i, q.Prompt, basePrompt)
+		}
+	}
+	if np := reqs[0].Options["num_predict"]; np != 1.0 {
+		t.Errorf("prefill num_predict %v, want 1", np)
+	}
+	if np := reqs[1].Options["num_predict"]; np != float64(DefaultMaxTokens) {
+		t.Errorf("num_predict %v, want %d", np, DefaultMaxTokens)
+	}
+
+	m := rec.Metrics
+	// 13 thinking tokens ("\n" after the tag included), 5 answer tokens;
+	// the tags and the blank line before the answer are neither.
+	if m.ThinkingTokens != 13 || m.AnswerTokens != 5 {
+		t.Errorf("thinking %d answer %d tokens, want 13 and 5", m.ThinkingTokens, m.AnswerTokens)
+	}
+	if len(rec.TokenMS) != 18 {
+		t.Errorf("%d token times, want 18", len(rec.TokenMS))
+	}
+	// Chunks arrive 10ms apart on the fake clock, from the first pass's start.
+	if m.TTFTMS != 10 || m.TTFAMS != 170 || m.WallMS != 220 {
+		t.Errorf("ttft %v ttfa %v wall %v, want 10 170 220", m.TTFTMS, m.TTFAMS, m.WallMS)
+	}
+	if rec.TokenMS[0] != 20 || rec.TokenMS[17] != 210 {
+		t.Errorf("token times %v", rec.TokenMS)
+	}
+	if m.ThinkingMS != 120 || m.AnswerMS != 40 {
+		t.Errorf("thinking_ms %v answer_ms %v, want 120 and 40", m.ThinkingMS, m.AnswerMS)
+	}
+	if !near(m.ThinkingTPS, 13/0.120) {
+		t.Errorf("thinking_tps %v", m.ThinkingTPS)
+	}
+	// The server's figures: eval_tps equals eval_count/eval_duration.
+	first := rec.Passes[1]
+	if first.EvalCount != 22 || !near(m.EvalTPS, float64(first.EvalCount)/(first.EvalMS/1000)) {
+		t.Errorf("eval_count %d eval_ms %v eval_tps %v", first.EvalCount, first.EvalMS, m.EvalTPS)
+	}
+	prompt := len(f.tokenize(basePrompt))
+	if m.PromptTokens != prompt || m.PromptMS != float64(prompt) || m.PrefillTPS != 1000 || m.LoadMS != 1 {
+		t.Errorf("prompt %d in %vms (%v/s), load %v", m.PromptTokens, m.PromptMS, m.PrefillTPS, m.LoadMS)
+	}
+	if m.WastedTokens != 0 || m.ResumeEvalTokens != 0 {
+		t.Errorf("wasted %d resume %d", m.WastedTokens, m.ResumeEvalTokens)
+	}
+	if rec.OllamaVersion != "0.17.4" || rec.ModelDigest != "sha256:feed" {
+		t.Errorf("version %q digest %q", rec.OllamaVersion, rec.ModelDigest)
+	}
+	if shown[hooks.PhaseThinking] != "Step one.\n\nStep two.\n\nStep three.\n" || shown[hooks.PhaseAnswer] != "The answer is 4." {
+		t.Errorf("OnToken saw %q", shown)
+	}
+}
+
+func TestRecordJSONKeys(t *testing.T) {
+	f := newFakeServer(t, defaultModel())
+	r, _ := newTestRunner(f)
+	rec, err := r.Run(context.Background(), thinkReq())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"run_id", "model", "prompt", "thinking", "answer", "steps", "cut_reason", "done_reason",
+		"loop_repeats", "token_ms", "metrics", "hardware", "model_digest", "ollama_version", "error",
+		"time", "budgets", "passes"}
+	if got := slices.Sorted(maps.Keys(top)); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+		t.Errorf("top-level keys %v\nwant %v", got, slices.Sorted(slices.Values(want)))
+	}
+	if string(top["hardware"]) != "{}" {
+		t.Errorf("hardware %s, want {}", top["hardware"])
+	}
+	var metrics map[string]any
+	if err := json.Unmarshal(top["metrics"], &metrics); err != nil {
+		t.Fatal(err)
+	}
+	wantM := []string{"load_ms", "prompt_tokens", "prompt_ms", "prefill_tps", "ttft_ms", "ttfa_ms",
+		"thinking_tokens", "thinking_ms", "thinking_tps", "answer_tokens", "answer_ms", "answer_tps",
+		"eval_tps", "wall_ms", "steps", "resume_prompt_ms", "resume_eval_tokens", "wasted_tokens"}
+	if got := slices.Sorted(maps.Keys(metrics)); !slices.Equal(got, slices.Sorted(slices.Values(wantM))) {
+		t.Errorf("metrics keys %v\nwant %v", got, slices.Sorted(slices.Values(wantM)))
+	}
+	for k, v := range metrics {
+		if _, ok := v.(float64); !ok {
+			t.Errorf("metric %s = %v is not a number", k, v)
+		}
+	}
+}
+
+// cutResumePrompt is the resume prompt after a cut that kept gen.
+func cutResumePrompt(gen string) string {
+	return basePrompt + gen + joinNewlines(gen, DefaultBudgetMessage) + "</think>"
+}
+
+func TestRunCutBySteps(t *testing.T) {
+	m := defaultModel()
+	m.chunk = 2 // "\n\n" and the next token arrive together: one is wasted
+	f := newFakeServer(t, m)
+	r, _ := newTestRunner(f)
+	q := thinkReq()
+	q.MaxSteps = 1
+	rec, err := r.Run(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.CutReason != hooks.ReasonSteps {
+		t.Errorf("cut reason %q", rec.CutReason)
+	}
+	if rec.Thinking != "Step one." || rec.Answer != "Final answer: 4." || rec.Steps != 1 {
+		t.Errorf("thinking %q answer %q steps %d", rec.Thinking, rec.Answer, rec.Steps)
+	}
+	reqs := f.reqs()
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests, want 3", len(reqs))
+	}
+	want := basePrompt + "<think>\nStep one.\n\nTime is up. I have to stop thinking and give my final answer now.\n</think>"
+	if reqs[2].Prompt != want {
+		t.Errorf("resume prompt\n%q\nwant\n%q", reqs[2].Prompt, want)
+	}
+	if want != cutResumePrompt("<think>\nStep one.\n\n") {
+		t.Errorf("joinNewlines does not join as expected")
+	}
+	checkRawRequest(t, 2, reqs[2])
+	if got, want := passKinds(rec), []string{PassPrefill, PassFirst, PassResume}; !slices.Equal(got, want) {
+		t.Errorf("passes %v, want %v", got, want)
+	}
+	if !rec.Passes[1].Cancelled || rec.Passes[2].Cancelled {
+		t.Errorf("cancelled flags %v %v", rec.Passes[1].Cancelled, rec.Passes[2].Cancelled)
+	}
+	if rec.Metrics.WastedTokens < 1 {
+		t.Errorf("wasted %d, want ≥ 1", rec.Metrics.WastedTokens)
+	}
+	// The resume evaluated the budget message and the closing tag only;
+	// exact, since the fake's counts follow the tokens.
+	res := rec.Passes[2]
+	if res.ResumeEvalEstimate || res.ResumeEvalTokens != f.evaluated[2] {
+		t.Errorf("resume eval %d (estimate %v), server evaluated %d", res.ResumeEvalTokens, res.ResumeEvalEstimate, f.evaluated[2])
+	}
+	if f.evaluated[2] != len(f.tokenize(joinNewlines("\n\n", DefaultBudgetMessage)+"</think>")) {
+		t.Errorf("fake evaluated %d (cache not reused?)", f.evaluated[2])
+	}
+	if rec.Metrics.ResumeEvalTokens != res.ResumeEvalTokens || rec.Metrics.ResumePromptMS != res.PromptEvalMS {
+		t.Errorf("metrics resume %d %v", rec.Metrics.ResumeEvalTokens, rec.Metrics.ResumePromptMS)
+	}
+	// eval_tps comes from the first pass with a final chunk: the cut pass
+	// if its final chunk raced the cancellation, else the resume.
+	evalPass := rec.Passes[1]
+	if evalPass.EvalMS == 0 {
+		evalPass = res
+	}
+	if !near(rec.Metrics.EvalTPS, float64(evalPass.EvalCount)/(evalPass.EvalMS/1000)) {
+		t.Errorf("eval_tps %v, passes %+v", rec.Metrics.EvalTPS, rec.Passes)
+	}
+}
+
+func TestRunCutByTokens(t *testing.T) {
+	f := newFakeServer(t, defaultModel())
+	r, _ := newTestRunner(f)
+	q := thinkReq()
+	q.MaxThinkTokens = 4
+	q.MaxAnswerTokens = 100
+	rec, err := r.Run(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := f.reqs()
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests, want 3", len(reqs))
+	}
+	// 4 thinking tokens plus the opening tag.
+	if np := reqs[1].Options["num_predict"]; np != 5.0 {
+		t.Errorf("num_predict %v, want 5", np)
+	}
+	if np := reqs[2].Options["num_predict"]; np != 100.0 {
+		t.Errorf("resume num_predict %v, want 100", np)
+	}
+	if rec.CutReason != hooks.ReasonTokens || rec.Metrics.ThinkingTokens != 4 {
+		t.Errorf("cut %q thinking tokens %d", rec.CutReason, rec.Metrics.ThinkingTokens)
+	}
+	if rec.Passes[1].DoneReason != "length" || rec.Passes[1].Cancelled {
+		t.Errorf("first pass %+v", rec.Passes[1])
+	}
+	if want := cutResumePrompt("<think>\nStep one."); reqs[2].Prompt != want {
+		t.Errorf("resume prompt %q, want %q", reqs[2].Prompt, want)
+	}
+	if rec.Thinking != "Step one." || rec.Answer != "Final answer: 4." {
+		t.Errorf("thinking %q answer %q", rec.Thinking, rec.Answer)
+	}
+	// The first pass ended at the server, so its last token was not in the
+	// cache: the exact figure counts it.
+	if res := rec.Passes[2]; res.ResumeEvalEstimate || res.ResumeEvalTokens != f.evaluated[2]+1 {
+		t.Errorf("resume eval %d, fake evaluated %d", res.ResumeEvalTokens, f.evaluated[2])
+	}
+	if rec.Metrics.WastedTokens != 0 {
+		t.Errorf("wasted %d", rec.Metrics.WastedTokens)
+	}
+	if rec.Metrics.EvalTPS != 100 { // 5 tokens in 50ms
+		t.Errorf("eval_tps %v", rec.Metrics.EvalTPS)
+	}
+}
+
+func TestRunContinueAfterLength(t *testing.T) {
+	// The model closes its thinking inside the token budget and the server
+	// stops in the middle of the answer: a second pass continues it.
+	f := newFakeServer(t, defaultModel())
+	r, _ := newTestRunner(f)
+	q := thinkReq()
+	q.MaxThinkTokens = 15
+	rec, err := r.Run(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.CutReason != "" || rec.Answer != "The answer is 4." {
+		t.Errorf("cut %q answer %q", rec.CutReason, rec.Answer)
+	}
+	if got, want := passKinds(rec), []string{PassPrefill, PassFirst, PassContinue}; !slices.Equal(got, want) {
+		t.Errorf("passes %v", got)
+	}
+	reqs := f.reqs()
+	if want := basePrompt + strings.Join(naturalScript[:16], ""); reqs[2].Prompt != want {
+		t.Errorf("continue prompt %q, want %q", reqs[2].Prompt, want)
+	}
+	if rec.Metrics.AnswerTokens != 5 || rec.Metrics.ThinkingTokens != 13 {
+		t.Errorf("tokens %d %d", rec.Metrics.ThinkingTokens, rec.Metrics.AnswerTokens)
+	}
+}
+
+func TestRunStopPolicy(t *testing.T) {
+	f := newFakeServer(t, defaultModel())
+	r, _ := newTestRunner(f)
+	q := thinkReq()
+	q.MaxSteps = 2
+	q.OnLimit = OnLimitStop
+	rec, err := r.Run(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.CutReason != hooks.ReasonSteps || rec.Answer != "" || rec.Thinking != "Step one.\n\nStep two." {
+		t.Errorf("cut %q thinking %q answer %q", rec.CutReason, rec.Thinking, rec.Answer)
+	}
+	if n := len(f.reqs()); n != 2 {
+		t.Errorf("%d requests, want 2 (no resume)", n)
+	}
+	if rec.DoneReason != "" {
+		t.Errorf("done reason %q for a cancelled pass", rec.DoneReason)
+	}
+}
+
+func TestRunCutByTime(t *testing.T) {
+	f := newFakeServer(t, defaultModel())
+	r, _ := newTestRunner(f)
+	q := thinkReq()
+	q.MaxThinkTime = 45 * time.Millisecond
+	rec, err := r.Run(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Tokens arrive at 10, 20, ... ms: the tag, then thinking tokens; the
+	// one at 50ms, the fourth, is the first past the budget.
+	if rec.CutReason != hooks.ReasonTime || rec.Metrics.ThinkingTokens != 4 || rec.Thinking != "Step one." {
+		t.Errorf("cut %q thinking tokens %d %q", rec.CutReason, rec.Metrics.ThinkingTokens, rec.Thinking)
+	}
+	if want := cutResumePrompt("<think>\nStep one."); f.reqs()[2].Prompt != want {
+		t.Errorf("resume prompt %q", f.reqs()[2].Prompt)
+	}
+}
+
+func TestRunLoopCut(t *testing.T) {
+	m := defaultModel()
+	m.natural = loopScript(20)
+	f := newFakeServer(t, m)
+	r, _ := newTestRunner(f)
+	q := thinkReq()
+	q.Loop = 3
+	var events []hooks.Event
+	q.Hooks = []hooks.Hook{hooks.Func(func(_ context.Context, ev *hooks.Event) hooks.Decision {
+		events = append(events, *ev)
+		return hooks.Decision{}
+	})}
+	rec, err := r.Run(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.CutReason != hooks.ReasonLoop || rec.LoopRepeats != 3 || rec.LoopSignal != hooks.SignalStep {
+		t.Errorf("cut %q repeats %d signal %q", rec.CutReason, rec.LoopRepeats, rec.LoopSignal)
+	}
+	if rec.Steps != 3 || rec.Answer != "Final answer: 4." {
+		t.Errorf("steps %d answer %q", rec.Steps, rec.Answer)
+	}
+	// Events: in order, numbered, with a cut event carrying the loop.
+	var kinds []hooks.Kind
+	for i, ev := range events {
+		if ev.Seq != int64(i+1) || ev.RunID != "run-1" {
+			t.Fatalf("event %d: seq %d run %q", i, ev.Seq, ev.RunID)
+		}
+		if len(kinds) == 0 || kinds[len(kinds)-1] != ev.Kind {
+			kinds = append(kinds, ev.Kind)
+		}
+		if ev.Kind == hooks.KindCut && (ev.Reason != hooks.ReasonLoop || ev.Repeats != 3) {
+			t.Errorf("cut event %+v", ev)
+		}
+	}
+	want := []hooks.Kind{hooks.KindRunStart, hooks.KindToken, hooks.KindStep, hooks.KindToken, hooks.KindStep,
+		hooks.KindToken, hooks.KindStep, hooks.KindCut, hooks.KindAnswerStart, hooks.KindToken, hooks.KindDone}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("event kinds %v\nwant %v", kinds, want)
+	}
+}
+
+func TestRunInterrupted(t *testing.T) {
+	m := defaultModel()
+	m.blockAfter = 8
+	f := newFakeServer(t, m)
+	r, _ := newTestRunner(f)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	q := thinkReq()
+	q.Hooks = []hooks.Hook{hooks.Func(func(_ context.Context, ev *hooks.Event) hooks.Decision {
+		if ev.Kind == hooks.KindToken && ev.ThinkingTokens == 6 {
+			cancel() // as a Ctrl-C would
+		}
+		return hooks.Decision{}
+	})}
+	rec, err := r.Run(ctx, q)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	if rec == nil || rec.CutReason != hooks.ReasonInterrupted || rec.Error == "" {
+		t.Fatalf("record %+v", rec)
+	}
+	if !strings.HasPrefix(rec.Thinking, "Step one.\n\nStep") || rec.Answer != "" {
+		t.Errorf("partial thinking %q answer %q", rec.Thinking, rec.Answer)
+	}
+}
+
+func TestRunServerDies(t *testing.T) {
+	m := defaultModel()
+	m.dieAfter = 7
+	f := newFakeServer(t, m)
+	r, _ := newTestRunner(f)
+	rec, err := r.Run(context.Background(), thinkReq())
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if rec.CutReason != hooks.ReasonError || rec.Error == "" {
+		t.Errorf("cut %q error %q", rec.CutReason, rec.Error)
+	}
+	if rec.Thinking != "Step one.\n\nStep" || rec.Metrics.ThinkingTokens != 6 {
+		t.Errorf("partial thinking %q (%d tokens)", rec.Thinking, rec.Metrics.ThinkingTokens)
+	}
+}
+
+func TestRunValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Request)
+		want string
+	}{
+		{"negative think tokens", func(q *Request) { q.MaxThinkTokens = -1 }, "max think tokens must be ≥ 0"},
+		{"negative steps", func(q *Request) { q.MaxSteps = -2 }, "max steps must be ≥ 0"},
+		{"negative time", func(q *Request) { q.MaxThinkTime = -time.Second }, "max think time must be ≥ 0"},
+		{"bad on-limit", func(q *Request) { q.OnLimit = "later" }, "on-limit"},
+		{"bad step mode", func(q *Request) { q.StepMode = "word" }, "step mode"},
+		{"answer above cap", func(q *Request) { q.MaxTokens, q.MaxAnswerTokens = 10, 10 }, "below max tokens"},
+		{"no prompt", func(q *Request) { q.Prompt = "" }, "prompt is required"},
+	}
+	f := newFakeServer(t, defaultModel())
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, _ := newTestRunner(f)
+			q := thinkReq()
+			tc.edit(q)
+			rec, err := r.Run(context.Background(), q)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want %q", err, tc.want)
+			}
+			if rec == nil || rec.CutReason != hooks.ReasonError || rec.Error != err.Error() {
+				t.Errorf("record %+v", rec)
+			}
+		})
+	}
+	if n := len(f.reqs()); n != 0 {
+		t.Errorf("%d generate requests for invalid runs", n)
+	}
+}
+
+func TestRunMinSteps(t *testing.T) {
+	f := newFakeServer(t, defaultModel())
+	r, _ := newTestRunner(f)
+	q := thinkReq()
+	q.MinSteps = 4
+	rec, err := r.Run(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := f.reqs()
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests, want 3", len(reqs))
+	}
+	// The closing tag is dropped and "Wait" appended.
+	want := basePrompt + "<think>\nStep one.\n\nStep two.\n\nStep three.\n\nWait"
+	if reqs[2].Prompt != want {
+		t.Errorf("wait prompt %q\nwant %q", reqs[2].Prompt, want)
+	}
+	checkRawRequest(t, 2, reqs[2])
+	if got, want := passKinds(rec), []string{PassPrefill, PassFirst, PassWait}; !slices.Equal(got, want) {
+		t.Errorf("passes %v", got)
+	}
+	if rec.Thinking != "Step one.\n\nStep two.\n\nStep three.\n\nWait, let me re-check." || rec.Answer != "4." {
+		t.Errorf("thinking %q answer %q", rec.Thinking, rec.Answer)
+	}
+	if rec.Steps != 4 || rec.CutReason != "" {
+		t.Errorf("steps %d cut %q", rec.Steps, rec.CutReason)
+	}
+	// The dropped closing tag (and the blank line sent with it, if any) is
+	// wasted; the "Wait" is new to the server.
+	if rec.Metrics.WastedTokens < 1 {
+		t.Errorf("wasted %d", rec.Metrics.WastedTokens)
+	}
+	if w := rec.Passes[2]; w.ResumeEvalEstimate || w.ResumeEvalTokens != f.evaluated[2] {
+		t.Errorf("wait pass evaluated %d (estimate %v), fake %d", w.ResumeEvalTokens, w.ResumeEvalEstimate, f.evaluated[2])
+	}
+}
+
+func TestRunMinStepsBounded(t *testing.T) {
+	// The model keeps closing after one more step: the runner asks again,
+	// up to MinSteps times in all.
+	f := newFakeServer(t, defaultModel())
+	r, _ := newTestRunner(f)
+	q := thinkReq()
+	q.MinSteps = 5
+	rec, err := r.Run(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Steps != 5 || len(rec.Passes) != 4 || rec.Answer != "4." {
+		t.Errorf("steps %d passes %v answer %q", rec.Steps, passKinds(rec), rec.Answer)
+	}
+}
+
+func TestRunChunkedAndWithoutLogprobs(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		chunk      int
+		noLogprobs bool
+	}{
+		{"three tokens a chunk", 3, false},
+		{"one token a chunk, no logprobs", 1, true},
+		{"three tokens a chunk, no logprobs", 3, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := defaultModel()
+			m.chunk, m.noLogprobs = tc.chunk, tc.noLogprobs
+			f := newFakeServer(t, m)
+			r, _ := newTestRunner(f)
+			rec, err := r.Run(context.Background(), thinkReq())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Thinking != "Step one.\n\nStep two.\n\nStep three." || rec.Answer != "The answer is 4." || rec.Steps != 3 {
+				t.Errorf("thinking %q answer %q steps %d", rec.Thinking, rec.Answer, rec.Steps)
+			}
+			// Every generated token is accounted for: from logprobs, or
+			// reconciled with eval_count (less the end-of-sequence token).
+			p := rec.Passes[1]
+			if p.Tokens != len(naturalScript) {
+				t.Errorf("pass tokens %d, want %d", p.Tokens, len(naturalScript))
+			}
+			if !tc.noLogprobs && (rec.Metrics.ThinkingTokens != 13 || rec.Metrics.AnswerTokens != 5) {
+				t.Errorf("tokens %d %d", rec.Metrics.ThinkingTokens, rec.Metrics.AnswerTokens)
+			}
+		})
+	}
+}
+
+func TestRunPlainModelWarns(t *testing.T) {
+	m := defaultModel()
+	m.caps = []model.Capability{model.CapabilityCompletion}
+	m.template = strings.ReplaceAll(strings.ReplaceAll(qwenTemplate, "<think>", ""), "</think>", "")
+	m.natural = []string{"Just", " 4", "."}
+	f := newFakeServer(t, m)
+	r, _ := newTestRunner(f)
+	q := thinkReq()
+	q.MaxSteps = 2
+	rec, err := r.Run(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Answer != "Just 4." || rec.Thinking != "" || len(rec.Warnings) == 0 || !strings.Contains(rec.Warnings[0], "budgets are ignored") {
+		t.Errorf("answer %q thinking %q warnings %v", rec.Answer, rec.Thinking, rec.Warnings)
+	}
+	if rec.Budgets.Think {
+		t.Errorf("budgets say think")
+	}
+}
+
+func TestRunHookAbort(t *testing.T) {
+	f := newFakeServer(t, defaultModel())
+	r, _ := newTestRunner(f)
+	q := thinkReq()
+	q.Hooks = []hooks.Hook{hooks.Func(func(_ context.Context, ev *hooks.Event) hooks.Decision {
+		if ev.Kind == hooks.KindStep {
+			return hooks.Decision{Action: hooks.Abort, Reason: "off topic"}
+		}
+		return hooks.Decision{}
+	})}
+	rec, err := r.Run(context.Background(), q)
+	if !errors.Is(err, ErrAborted) || !strings.Contains(err.Error(), "off topic") {
+		t.Fatalf("err %v", err)
+	}
+	if rec.CutReason != hooks.ReasonError || rec.Thinking != "Step one." {
+		t.Errorf("cut %q thinking %q", rec.CutReason, rec.Thinking)
+	}
+}
+
+func TestNumCtx(t *testing.T) {
+	f := newFakeServer(t, fakeModel{natural: naturalScript, ctxLen: 8192})
+	r, _ := newTestRunner(f)
+	q := thinkReq()
+	q.MaxTokens = 3000
+	if _, err := r.Run(context.Background(), q); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.reqs()[1].Options["num_ctx"]; got != 4096.0 {
+		t.Errorf("num_ctx %v, want 4096", got)
+	}
+	// Capped by the training context, with a warning.
+	q = thinkReq()
+	q.MaxTokens = 20000
+	rec, err := r.Run(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.reqs()[3].Options["num_ctx"]; got != 8192.0 || len(rec.Warnings) == 0 {
+		t.Errorf("num_ctx %v warnings %v", got, rec.Warnings)
+	}
+}
+
+func TestTokenUnits(t *testing.T) {
+	lp := func(ss ...string) []api.Logprob {
+		var out []api.Logprob
+		for _, s := range ss {
+			out = append(out, api.Logprob{TokenLogprob: api.TokenLogprob{Token: s}})
+		}
+		return out
+	}
+	tests := []struct {
+		name  string
+		text  string
+		lps   []api.Logprob
+		want  []unit
+		exact bool
+	}{
+		{"no logprobs", "abc", nil, []unit{{"abc", 1}}, false},
+		{"empty", "", nil, nil, true},
+		{"one per token", "a b", lp("a", " b"), []unit{{"a", 1}, {" b", 1}}, true},
+		{"utf-8 split over tokens", "é!", lp("\xc3", "\xa9", "!"), []unit{{"é", 2}, {"!", 1}}, true},
+		{"mismatch", "ab", lp("x", "y"), []unit{{"ab", 2}}, true},
+	}
+	for _, tc := range tests {
+		got, exact := tokenUnits(tc.text, tc.lps)
+		if !slices.Equal(got, tc.want) || exact != tc.exact {
+			t.Errorf("%s: got %v %v, want %v %v", tc.name, got, exact, tc.want, tc.exact)
+		}
+	}
+}
+
+func TestJoinNewlines(t *testing.T) {
+	tests := []struct{ prev, add, want string }{
+		{"a", "\n\nX", "\n\nX"},
+		{"a\n", "\n\nX", "\nX"},
+		{"a\n\n", "\n\nX", "X"},
+		{"a\n\n\n", "\n\nX", "X"},
+		{"a\n\n", "X", "X"},
+	}
+	for _, tc := range tests {
+		if got := joinNewlines(tc.prev, tc.add); got != tc.want {
+			t.Errorf("joinNewlines(%q, %q) = %q, want %q", tc.prev, tc.add, got, tc.want)
+		}
+	}
+}
+
+func TestInferProfile(t *testing.T) {
+	tests := []struct {
+		name, tmpl, family string
+		caps               []model.Capability
+		open, close        string
+		chat               bool
+	}{
+		{"qwen3", qwenTemplate, "qwen3", nil, "<think>", "</think>", false},
+		{"magistral", "[INST]{{ .Prompt }}[/INST]{{ if .Thinking }}[THINK]{{ .Thinking }}[/THINK]{{ end }}", "llama", nil, "[THINK]", "[/THINK]", false},
+		{"gpt-oss", "<|start|>assistant<|channel|>analysis<|message|>", "gptoss", nil, "", "", true},
+		{"plain", "{{ .Prompt }}", "llama", nil, "", "", false},
+		{"inferred by ollama", "{{ range .Messages }}{{ if .Thinking }}<reason>{{ .Thinking }}</reason>{{ end }}{{ end }}", "x",
+			[]model.Capability{model.CapabilityThinking}, "<reason>", "</reason>", false},
+	}
+	for _, tc := range tests {
+		p := InferProfile(tc.tmpl, tc.caps, tc.family)
+		if p.ThinkOpen != tc.open || p.ThinkClose != tc.close || p.Chat != tc.chat {
+			t.Errorf("%s: %+v", tc.name, p)
+		}
+	}
+}
+
+// fakeChatBackend is a FAKE Backend (no server at all) for the chat path:
+// it streams thinking and content already split, as Ollama does for models
+// whose parser is built in (gpt-oss harmony).
+type fakeChatBackend struct {
+	mu   sync.Mutex
+	reqs []api.ChatRequest
+}
+
+func (b *fakeChatBackend) Generate(context.Context, *api.GenerateRequest, api.GenerateResponseFunc) error {
+	return errors.New("fake: the chat path must not call generate")
+}
+
+func (b *fakeChatBackend) Show(context.Context, *api.ShowRequest) (*api.ShowResponse, error) {
+	return &api.ShowResponse{
+		Template:     "<|start|>assistant<|channel|>analysis<|message|>{{ .Thinking }}<|end|>",
+		Capabilities: []model.Capability{model.CapabilityCompletion, model.CapabilityThinking},
+		Details:      api.ModelDetails{Family: "gptoss"},
+		ModelInfo:    map[string]any{"general.architecture": "gptoss", "gptoss.context_length": 131072.0},
+	}, nil
+}
+
+func (b *fakeChatBackend) Version(context.Context) (string, error) { return "0.17.4", nil }
+
+func (b *fakeChatBackend) Chat(ctx context.Context, req *api.ChatRequest, fn api.ChatResponseFunc) error {
+	b.mu.Lock()
+	b.reqs = append(b.reqs, *req)
+	b.mu.Unlock()
+	chunk := func(th, an string) api.ChatResponse {
+		return api.ChatResponse{Message: api.Message{Role: "assistant", Thinking: th, Content: an},
+			Logprobs: []api.Logprob{{TokenLogprob: api.TokenLogprob{Token: th + an}}}}
+	}
+	var chunks []api.ChatResponse
+	last := req.Messages[len(req.Messages)-1]
+	switch {
+	case req.Options["num_predict"] == 1:
+		chunks = []api.ChatResponse{chunk("Step", "")}
+	case last.Role == "assistant":
+		chunks = []api.ChatResponse{chunk("", "Final"), chunk("", " answer.")}
+	default:
+		for _, s := range []string{"Step one.", "\n\n", "Step two.", "\n\n", "Step three."} {
+			chunks = append(chunks, chunk(s, ""))
+		}
+		chunks = append(chunks, chunk("", "Answer."))
+	}
+	for _, c := range chunks {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return fn(api.ChatResponse{Done: true, DoneReason: "stop", Metrics: api.Metrics{
+		PromptEvalCount: 100, PromptEvalDuration: 50 * time.Millisecond,
+		EvalCount: len(chunks) + 1, EvalDuration: time.Duration(len(chunks)+1) * 10 * time.Millisecond,
+	}})
+}
+
+func TestRunChatPath(t *testing.T) {
+	b := &fakeChatBackend{}
+	c := newFakeClock()
+	r := &Runner{Backend: tickingBackend{Backend: b, clock: c}, Now: c.Now}
+	q := thinkReq()
+	q.MaxSteps = 1
+	q.ThinkLevel = "high"
+	rec, err := r.Run(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Budgets.Path != "chat" || rec.CutReason != hooks.ReasonSteps {
+		t.Errorf("path %q cut %q", rec.Budgets.Path, rec.CutReason)
+	}
+	if rec.Thinking != "Step one." || rec.Answer != "Final answer." {
+		t.Errorf("thinking %q answer %q", rec.Thinking, rec.Answer)
+	}
+	if len(b.reqs) != 3 {
+		t.Fatalf("%d chat requests, want 3", len(b.reqs))
+	}
+	for i, req := range b.reqs {
+		if req.Think == nil || req.Think.Value != "high" {
+			t.Errorf("request %d think %v", i, req.Think)
+		}
+		if req.Shift == nil || *req.Shift || !req.Logprobs {
+			t.Errorf("request %d shift %v logprobs %v", i, req.Shift, req.Logprobs)
+		}
+	}
+	res := b.reqs[2]
+	want := api.Message{Role: "assistant", Thinking: "Step one.\n\n" + strings.TrimLeft(DefaultBudgetMessage, "\n")}
+	if got := res.Messages[len(res.Messages)-1]; got.Role != want.Role || got.Thinking != want.Thinking || got.Content != "" {
+		t.Errorf("resume message %+v, want %+v", got, want)
+	}
+	if len(res.Messages) != 2 || res.Messages[0].Content != question {
+		t.Errorf("resume messages %+v", res.Messages)
+	}
+	if p := rec.Passes[2]; !p.ResumeEvalEstimate || p.ResumeEvalTokens != 100 {
+		// 100 prompt tokens in 50ms at the prefill; the fake's resume
+		// prompt also takes 50ms, so the estimate is 100 tokens.
+		t.Errorf("resume pass %+v", p)
+	}
+}
+
+func TestInject(t *testing.T) {
+	tests := []struct {
+		name     string
+		units    []string
+		text     string
+		wantGen  string
+		dropped  string
+		ctxDelta int
+	}{
+		{"after a blank line", []string{"A", ".", "\n\n"}, "\n\nWait", "A.\n\nWait", "", 0},
+		{"after no white space", []string{"A", "."}, "\n\nWait", "A.\n\nWait", "", 0},
+		{"a lone newline is dropped", []string{"A", ".", "\n"}, "\n\nWait", "A.\n\nWait", "\n", -1},
+		{"spaces too", []string{"A", ".", " ", "\n"}, "\n\nWait", "A.\n\nWait", " \n", -2},
+		{"text without newlines", []string{"A", ".", "\n"}, "Wait", "A.\nWait", "", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rn := &run{ctxTokens: 10}
+			for _, u := range tc.units {
+				start := len(rn.gen)
+				rn.gen = append(rn.gen, u...)
+				rn.spans = append(rn.spans, span{start, len(rn.gen), 1})
+			}
+			dropped, _ := rn.inject(tc.text)
+			if string(rn.gen) != tc.wantGen || dropped != tc.dropped || rn.ctxTokens != 10+tc.ctxDelta {
+				t.Errorf("gen %q dropped %q ctx %d; want %q %q %d", rn.gen, dropped, rn.ctxTokens, tc.wantGen, tc.dropped, 10+tc.ctxDelta)
+			}
+		})
+	}
+}
+
+func TestRunAnswerLimits(t *testing.T) {
+	t.Run("answer cap on a pass that thinks", func(t *testing.T) {
+		f := newFakeServer(t, defaultModel())
+		r, _ := newTestRunner(f)
+		q := thinkReq()
+		q.MaxAnswerTokens = 2
+		rec, err := r.Run(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Answer != "The answer" || rec.DoneReason != "length" || rec.Metrics.AnswerTokens != 2 {
+			t.Errorf("answer %q done %q tokens %d", rec.Answer, rec.DoneReason, rec.Metrics.AnswerTokens)
+		}
+		if np := f.reqs()[1].Options["num_predict"]; np != float64(DefaultMaxTokens-2) {
+			t.Errorf("num_predict %v: room for the answer not kept", np)
+		}
+	})
+	t.Run("a reopened tag ends the resumed answer", func(t *testing.T) {
+		m := defaultModel()
+		m.resume = []string{"\n\n", "Final", " answer", ".", "<think>", "\n", "More", "."}
+		f := newFakeServer(t, m)
+		r, _ := newTestRunner(f)
+		q := thinkReq()
+		q.MaxSteps = 1
+		rec, err := r.Run(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Answer != "Final answer." || rec.DoneReason != "stop" || rec.Metrics.AnswerTokens != 3 {
+			t.Errorf("answer %q done %q tokens %d", rec.Answer, rec.DoneReason, rec.Metrics.AnswerTokens)
+		}
+		if p := rec.Passes[2]; !p.Cancelled || p.Wasted < 1 {
+			t.Errorf("resume pass %+v", p)
+		}
+	})
+	t.Run("context sized for think and answer budgets", func(t *testing.T) {
+		f := newFakeServer(t, defaultModel())
+		r, _ := newTestRunner(f)
+		q := thinkReq()
+		q.MaxThinkTokens, q.MaxAnswerTokens = 1000, 500
+		rec, err := r.Run(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Budgets.NumCtx != 2048 || f.reqs()[1].Options["num_ctx"] != 2048.0 {
+			t.Errorf("num_ctx %d", rec.Budgets.NumCtx)
+		}
+	})
+}
+
+// near compares figures computed in different orders.
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
