@@ -73,7 +73,9 @@ func printFigures(w io.Writer, rec *runner.Record) {
 	m := rec.Metrics
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
 	row := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s:\t"+format+"\n", append([]any{k}, a...)...) }
-	dur := func(ms float64) string { return time.Duration(ms * float64(time.Millisecond)).Round(time.Microsecond).String() }
+	dur := func(ms float64) string {
+		return time.Duration(ms * float64(time.Millisecond)).Round(time.Microsecond).String()
+	}
 	var evalCount int
 	var evalMS float64
 	for _, p := range rec.Passes {

@@ -56,12 +56,18 @@ type RunOptions struct {
 	NoLog        bool
 	Hooks        []string
 
+	// ExtraHooks run after the external hooks (library callers and tests).
+	ExtraHooks []hooks.Hook
+
 	// changed holds the flags set on the command line.
 	changed map[string]bool
 }
 
 func newRunCmd(ios *IOStreams) *cobra.Command {
-	opts := &RunOptions{IO: ios, Client: api.ClientFromEnvironment, Now: time.Now}
+	return newRunCmdWith(&RunOptions{IO: ios, Client: api.ClientFromEnvironment, Now: time.Now})
+}
+
+func newRunCmdWith(opts *RunOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run MODEL [PROMPT]",
 		Short: "Run a reasoning model with budgets, timings and a run log",
@@ -191,7 +197,7 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 		return err
 	}
 	defer closeHooks()
-	req.Hooks = userHooks
+	req.Hooks = append(userHooks, opts.ExtraHooks...)
 	if !opts.PromptSet {
 		return chatLoop(ctx, opts, client, req)
 	}

@@ -1,0 +1,212 @@
+package bench
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultLoop is the loop cut (the same step seen K times) that a budget
+// keeps when it names no loop=K, "none" included.
+const DefaultLoop = 3
+
+// Budget is one point of the budget axis, such as "steps=4",
+// "steps=8+think-tokens=2000" or "none". Zero fields are not limited.
+// Every budget, "none" included, keeps the hard max-tokens cap of the run
+// and, unless it says loop=K, the default loop cut.
+type Budget struct {
+	// Text is the budget as written (white space removed); results
+	// record it under "budget".
+	Text           string
+	MaxSteps       int
+	MaxThinkTokens int
+	MaxThinkTime   time.Duration
+	// Loop is the loop cut; nil means DefaultLoop, 0 turns it off.
+	Loop *int
+}
+
+func (b Budget) String() string { return b.Text }
+
+// IsNone reports whether the budget is "none".
+func (b Budget) IsNone() bool { return b.Text == "none" }
+
+// LoopCut returns the loop cut to run with: Loop, or DefaultLoop.
+func (b Budget) LoopCut() int {
+	if b.Loop != nil {
+		return *b.Loop
+	}
+	return DefaultLoop
+}
+
+// Budget keys.
+const (
+	KeySteps       = "steps"
+	KeyThinkTokens = "think-tokens"
+	KeyThinkTime   = "think-time"
+	KeyLoop        = "loop"
+	KeyNone        = "none"
+)
+
+// ParseBudget parses one budget: "none", or key=value parts joined by "+".
+// Keys: steps=N, think-tokens=N (N ≥ 1), think-time=DURATION (> 0),
+// loop=K (K ≥ 0; 0 turns the loop cut off).
+func ParseBudget(s string) (Budget, error) {
+	parts := strings.Split(s, "+")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	b := Budget{Text: strings.Join(parts, "+")}
+	if b.Text == KeyNone {
+		return b, nil
+	}
+	bad := func(format string, a ...any) (Budget, error) {
+		return Budget{}, fmt.Errorf("budget %q: %s", b.Text, fmt.Sprintf(format, a...))
+	}
+	seen := map[string]bool{}
+	for _, p := range parts {
+		k, v, ok := strings.Cut(p, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if p == KeyNone {
+			return bad("none cannot be combined with other budgets")
+		}
+		if !ok || v == "" {
+			return bad("%q: want key=value (steps=N, think-tokens=N, think-time=DURATION, loop=K) or none", p)
+		}
+		if seen[k] {
+			return bad("%s given twice", k)
+		}
+		seen[k] = true
+		switch k {
+		case KeySteps, KeyThinkTokens, KeyLoop:
+			n, err := strconv.Atoi(v)
+			min := 1
+			if k == KeyLoop {
+				min = 0
+			}
+			if err != nil || n < min {
+				return bad("%s wants a whole number ≥ %d, not %q", k, min, v)
+			}
+			switch k {
+			case KeySteps:
+				b.MaxSteps = n
+			case KeyThinkTokens:
+				b.MaxThinkTokens = n
+			default:
+				b.Loop = &n
+			}
+		case KeyThinkTime:
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return bad("think-time wants a duration > 0 such as 30s or 2m, not %q", v)
+			}
+			b.MaxThinkTime = d
+		default:
+			return bad("unknown key %q: want steps, think-tokens, think-time, loop or none", k)
+		}
+	}
+	return b, nil
+}
+
+// ParseBudgets parses a comma-separated list of budgets, such as
+// "steps=2,4,8,16,none". A bare value takes the key of the budget before
+// it when that budget has a single key ("steps=2,4" is steps=2 and
+// steps=4; the second one's Text is "steps=4"). A budget given twice is an
+// error.
+func ParseBudgets(s string) ([]Budget, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, fmt.Errorf("no budgets given")
+	}
+	var out []Budget
+	seen := map[string]bool{}
+	prevKey := ""
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			return nil, fmt.Errorf("budgets %q: empty item", s)
+		}
+		if item != KeyNone && !strings.Contains(item, "=") {
+			if prevKey == "" {
+				return nil, fmt.Errorf("budgets %q: %q has no key: write steps=%s, think-tokens=%s, …", s, item, item, item)
+			}
+			item = prevKey + "=" + item
+		}
+		b, err := ParseBudget(item)
+		if err != nil {
+			return nil, err
+		}
+		if seen[b.Text] {
+			return nil, fmt.Errorf("budgets %q: %s given twice", s, b.Text)
+		}
+		seen[b.Text] = true
+		out = append(out, b)
+		prevKey = ""
+		if k, _, ok := strings.Cut(b.Text, "="); ok && !strings.Contains(b.Text, "+") {
+			prevKey = k
+		}
+	}
+	return out, nil
+}
+
+// Job is one run of the matrix.
+type Job struct {
+	Model string
+	Case  *Case
+	// Variant is the prompt's language key; "" is the main prompt.
+	Variant string
+	Prompt  string
+	Budget  Budget
+	// Repeat counts from 0; Seed is the sampling seed (the bench seed +
+	// Repeat).
+	Repeat int
+	Seed   int
+	// Warmup marks the warm-up run that Run makes first for each model
+	// (on each runner); it is not recorded. Its budget is WarmupBudget.
+	Warmup bool
+}
+
+// WarmupBudget is the budget of warm-up runs: they only load the model.
+var WarmupBudget = Budget{Text: "warmup", MaxThinkTokens: 8}
+
+// Jobs lays out the matrix. The order is model, repeat, case, variant,
+// budget: each model's runs are together (no reloads), and an interrupted
+// bench has whole repeats done. A case that names models (Case.Models)
+// runs only on those. No budgets means a single "none"; repeats < 1 means
+// one.
+func Jobs(models []string, suite *Suite, budgets []Budget, repeats int, seed int) []Job {
+	if len(budgets) == 0 {
+		budgets = []Budget{{Text: KeyNone}}
+	}
+	repeats = max(repeats, 1)
+	var jobs []Job
+	for _, m := range models {
+		for r := range repeats {
+			for _, c := range suite.Cases {
+				if !c.RunsOn(m) {
+					continue
+				}
+				for _, v := range c.Variants() {
+					for _, b := range budgets {
+						jobs = append(jobs, Job{Model: m, Case: c, Variant: v, Prompt: c.PromptFor(v),
+							Budget: b, Repeat: r, Seed: seed + r})
+					}
+				}
+			}
+		}
+	}
+	return jobs
+}
+
+// Key identifies a job in a results file, for resuming:
+// model|case|variant|budget|repeat|seed.
+func Key(job Job) string {
+	id := ""
+	if job.Case != nil {
+		id = job.Case.ID
+	}
+	return runKey(job.Model, id, job.Variant, job.Budget.Text, job.Repeat, job.Seed)
+}
+
+func runKey(model, caseID, variant, budget string, repeat, seed int) string {
+	return strings.Join([]string{model, caseID, variant, budget, strconv.Itoa(repeat), strconv.Itoa(seed)}, "|")
+}

@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseBudgets(t *testing.T) {
+	type b struct {
+		text                 string
+		steps, tokens, loopC int
+		time                 time.Duration
+		loopSet              bool
+	}
+	tests := []struct {
+		in   string
+		want []b
+		err  string
+	}{
+		{in: "steps=2,4,8,16,none", want: []b{
+			{text: "steps=2", steps: 2, loopC: 3}, {text: "steps=4", steps: 4, loopC: 3},
+			{text: "steps=8", steps: 8, loopC: 3}, {text: "steps=16", steps: 16, loopC: 3},
+			{text: "none", loopC: 3}}},
+		{in: "steps=8+think-tokens=2000", want: []b{{text: "steps=8+think-tokens=2000", steps: 8, tokens: 2000, loopC: 3}}},
+		{in: " steps=8 + think-tokens=2000 , none", want: []b{
+			{text: "steps=8+think-tokens=2000", steps: 8, tokens: 2000, loopC: 3}, {text: "none", loopC: 3}}},
+		{in: "think-time=30s,2m", want: []b{
+			{text: "think-time=30s", time: 30 * time.Second, loopC: 3}, {text: "think-time=2m", time: 2 * time.Minute, loopC: 3}}},
+		{in: "loop=0,5", want: []b{{text: "loop=0", loopC: 0, loopSet: true}, {text: "loop=5", loopC: 5, loopSet: true}}},
+		{in: "think-tokens=500+loop=2", want: []b{{text: "think-tokens=500+loop=2", tokens: 500, loopC: 2, loopSet: true}}},
+		{in: "none", want: []b{{text: "none", loopC: 3}}},
+		{in: "", err: "no budgets"},
+		{in: "steps=2,,4", err: "empty item"},
+		{in: "4", err: `"4" has no key`},
+		{in: "none,4", err: `"4" has no key`},
+		{in: "steps=8+think-tokens=2000,4000", err: `"4000" has no key`},
+		{in: "steps=0", err: "steps wants a whole number ≥ 1"},
+		{in: "steps=-1", err: "steps wants a whole number ≥ 1"},
+		{in: "think-tokens=x", err: "think-tokens wants a whole number"},
+		{in: "think-time=30", err: "think-time wants a duration"},
+		{in: "think-time=-1s", err: "think-time wants a duration"},
+		{in: "loop=-1", err: "loop wants a whole number ≥ 0"},
+		{in: "tokens=5", err: `unknown key "tokens"`},
+		{in: "none+steps=2", err: "none cannot be combined"},
+		{in: "steps=2+steps=3", err: "steps given twice"},
+		{in: "steps=2,steps=2", err: "steps=2 given twice"},
+		{in: "steps=", err: "want key=value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseBudgets(tt.in)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var gb []b
+			for _, g := range got {
+				gb = append(gb, b{text: g.String(), steps: g.MaxSteps, tokens: g.MaxThinkTokens,
+					time: g.MaxThinkTime, loopC: g.LoopCut(), loopSet: g.Loop != nil})
+			}
+			if !reflect.DeepEqual(gb, tt.want) {
+				t.Errorf("got  %+v\nwant %+v", gb, tt.want)
+			}
+		})
+	}
+	if bs, _ := ParseBudgets("none,steps=2"); !bs[0].IsNone() || bs[1].IsNone() {
+		t.Error("IsNone")
+	}
+}
+
+func TestJobs(t *testing.T) {
+	s, err := ParseSuite("s.yaml", []byte(`cases:
+  - {id: a, prompt: "A?", prompts: {fr: "A ?"}, check: {number: 1}}
+  - {id: b, prompt: "B?", models: ["m2*"]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	budgets, _ := ParseBudgets("steps=2,none")
+	jobs := Jobs([]string{"m1", "m2:latest"}, s, budgets, 2, 100)
+	// m1: 2 repeats × (a: 2 variants) × 2 budgets = 8; m2: 2 × (2 + 1) × 2 = 12.
+	if len(jobs) != 20 {
+		t.Fatalf("%d jobs, want 20", len(jobs))
+	}
+	var keys []string
+	seen := map[string]bool{}
+	for _, j := range jobs {
+		k := Key(j)
+		if seen[k] {
+			t.Errorf("duplicate key %s", k)
+		}
+		seen[k] = true
+		keys = append(keys, k)
+		if j.Seed != 100+j.Repeat {
+			t.Errorf("%s: seed %d", k, j.Seed)
+		}
+		if j.Prompt != j.Case.PromptFor(j.Variant) {
+			t.Errorf("%s: prompt %q", k, j.Prompt)
+		}
+		if j.Model == "m1" && j.Case.ID == "b" {
+			t.Error("case b ran on m1")
+		}
+	}
+	wantFirst := []string{
+		"m1|a||steps=2|0|100", "m1|a||none|0|100", "m1|a|fr|steps=2|0|100", "m1|a|fr|none|0|100",
+		"m1|a||steps=2|1|101",
+	}
+	if !reflect.DeepEqual(keys[:5], wantFirst) {
+		t.Errorf("first keys %q\nwant %q", keys[:5], wantFirst)
+	}
+	if got := Jobs([]string{"m"}, s, nil, 0, 7); len(got) != 2 || got[0].Budget.Text != "none" || got[0].Seed != 7 {
+		t.Errorf("defaults: %+v", got)
+	}
+}

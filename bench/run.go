@@ -1,0 +1,337 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/rein-dev/rein/hooks"
+)
+
+// Runner runs one job and returns its run record as a JSON object (issue
+// 3's keys: run_id, model, prompt, thinking, answer, steps, cut_reason,
+// done_reason, loop_repeats, token_ms, metrics, hardware, model_digest,
+// ollama_version, error). On an error or an interruption it should still
+// return the record it has (cut_reason "error" or "interrupted"); Run
+// writes it. The runner maps the job to a request: Prompt, Case.System,
+// Seed, and the budget (MaxSteps, MaxThinkTokens, MaxThinkTime,
+// LoopCut()), and should set keep_alive so the model stays loaded; a
+// Warmup job only needs to load the model. Run adds its keys to the
+// returned map before writing it.
+type Runner interface {
+	Run(ctx context.Context, job Job) (record map[string]any, err error)
+}
+
+// RunnerFunc adapts a function to Runner.
+type RunnerFunc func(ctx context.Context, job Job) (map[string]any, error)
+
+// Run calls f.
+func (f RunnerFunc) Run(ctx context.Context, job Job) (map[string]any, error) { return f(ctx, job) }
+
+// Options configure Run.
+type Options struct {
+	// Out is the results JSONL file; records are appended to it, and runs
+	// already in it are skipped.
+	Out string
+	// Parallel is how many runs go at once on each runner (each host);
+	// < 1 means 1. Use it with servers started with OLLAMA_NUM_PARALLEL.
+	Parallel int
+	// Runners are more runners, typically one per extra Ollama host
+	// (--host given several times). The matrix is spread over the runner
+	// passed to Run and these: each has Parallel workers that take the
+	// next job when free, so a faster host takes more jobs.
+	Runners []Runner
+	// Warmup makes one unrecorded run per model on each runner before the
+	// model's first job there. A warm-up error stops the bench: the model
+	// is not there or the host is down.
+	Warmup bool
+	// Progress, when set, is called with the number of jobs done in this
+	// call, the number to do (the jobs less those skipped) and the number
+	// skipped: once at the start and after each job. Calls are serialised.
+	Progress func(done, total, skipped int)
+}
+
+// Summary tells what Run did.
+type Summary struct {
+	// Total is the number of jobs given; Skipped those already in Out.
+	Total, Skipped int
+	// Ran counts the records written: Passed + Failed + Unchecked.
+	Ran                       int
+	Passed, Failed, Unchecked int
+	// Errors counts runs that ended in an error, Interrupted those cut by
+	// the cancellation; both are retried when the bench runs again.
+	Errors, Interrupted int
+	// Warnings are about the existing results file (a torn last line).
+	Warnings []string
+	Elapsed  time.Duration
+}
+
+// Run runs the jobs not already recorded in opts.Out and appends one
+// record per run to it, as soon as each run ends, so a bench killed
+// halfway loses nothing it finished. A record is the runner's record plus
+// case, variant, budget, repeat, seed and check ({pass, detail}, or null
+// when the case has no check).
+//
+// When ctx is cancelled, Run starts no more jobs; the runs in flight
+// record what they have (cut_reason "interrupted"), and Run returns the
+// context's error. Records that are interrupted or carry an error do not
+// count as done: the next Run does them again.
+func Run(ctx context.Context, runner Runner, jobs []Job, opts Options) (Summary, error) {
+	start := time.Now()
+	sum := Summary{Total: len(jobs)}
+	if opts.Out == "" {
+		return sum, errors.New("bench: no results file")
+	}
+	var runners []Runner
+	for _, r := range append([]Runner{runner}, opts.Runners...) {
+		if r != nil {
+			runners = append(runners, r)
+		}
+	}
+	if len(runners) == 0 {
+		return sum, errors.New("bench: no runner")
+	}
+	done, warnings, err := doneKeys(opts.Out)
+	sum.Warnings = warnings
+	if err != nil {
+		return sum, err
+	}
+	var pending []Job
+	queued := map[string]bool{}
+	for _, j := range jobs {
+		k := Key(j)
+		if done[k] || queued[k] {
+			sum.Skipped++
+			continue
+		}
+		queued[k] = true
+		pending = append(pending, j)
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	b := &benchRun{opts: opts, sum: &sum, total: len(pending), cancel: cancel}
+	b.progress()
+
+	ch := make(chan Job)
+	var wg sync.WaitGroup
+	for _, r := range runners {
+		w := &worker{b: b, r: r, warm: map[string]*warmup{}}
+		for range max(opts.Parallel, 1) {
+			wg.Go(func() { w.loop(ctx, ch) })
+		}
+	}
+feed:
+	for _, j := range pending {
+		select {
+		case <-ctx.Done():
+			break feed
+		case ch <- j:
+		}
+	}
+	close(ch)
+	wg.Wait()
+	sum.Elapsed = time.Since(start)
+	if b.fatal != nil {
+		return sum, b.fatal
+	}
+	return sum, ctx.Err()
+}
+
+type benchRun struct {
+	opts   Options
+	cancel context.CancelCauseFunc
+
+	mu    sync.Mutex
+	sum   *Summary
+	total int
+	done  int
+	fatal error
+}
+
+func (b *benchRun) progress() {
+	if b.opts.Progress != nil {
+		b.opts.Progress(b.done, b.total, b.sum.Skipped)
+	}
+}
+
+func (b *benchRun) fail(err error) {
+	b.mu.Lock()
+	if b.fatal == nil {
+		b.fatal = err
+	}
+	b.mu.Unlock()
+	b.cancel(err)
+}
+
+type warmup struct {
+	once sync.Once
+	err  error
+}
+
+// worker holds one runner's state, shared by its Parallel goroutines.
+type worker struct {
+	b    *benchRun
+	r    Runner
+	mu   sync.Mutex
+	warm map[string]*warmup
+}
+
+func (w *worker) loop(ctx context.Context, ch <-chan Job) {
+	for j := range ch {
+		if ctx.Err() != nil {
+			continue // drain: start nothing more
+		}
+		if w.b.opts.Warmup {
+			if err := w.warmup(ctx, j); err != nil {
+				if ctx.Err() == nil {
+					w.b.fail(err)
+				}
+				continue
+			}
+		}
+		w.one(ctx, j)
+	}
+}
+
+// warmup runs the model's warm-up once on this runner; other workers of
+// the runner wait for it.
+func (w *worker) warmup(ctx context.Context, j Job) error {
+	w.mu.Lock()
+	wu, ok := w.warm[j.Model]
+	if !ok {
+		wu = &warmup{}
+		w.warm[j.Model] = wu
+	}
+	w.mu.Unlock()
+	wu.once.Do(func() {
+		wj := j
+		wj.Warmup, wj.Budget, wj.Repeat = true, WarmupBudget, -1
+		rec, err := w.r.Run(ctx, wj)
+		if err == nil {
+			if e, _ := rec["error"].(string); e != "" {
+				err = errors.New(e)
+			}
+		}
+		if err != nil {
+			wu.err = fmt.Errorf("warm-up of %s: %w", j.Model, err)
+		}
+	})
+	return wu.err
+}
+
+// one runs a job, scores it and appends its record.
+func (w *worker) one(ctx context.Context, j Job) {
+	rec, err := w.r.Run(ctx, j)
+	if rec == nil {
+		rec = map[string]any{"model": j.Model, "prompt": j.Prompt, "thinking": "", "answer": "",
+			"cut_reason": hooks.ReasonError}
+		if ctx.Err() != nil {
+			rec["cut_reason"] = hooks.ReasonInterrupted
+		}
+	}
+	if err != nil {
+		if e, _ := rec["error"].(string); e == "" {
+			rec["error"] = err.Error()
+		}
+	}
+	if m, _ := rec["model"].(string); m == "" {
+		rec["model"] = j.Model
+	}
+	id := ""
+	if j.Case != nil {
+		id = j.Case.ID
+	}
+	rec["case"], rec["variant"], rec["budget"] = id, j.Variant, j.Budget.Text
+	rec["repeat"], rec["seed"] = j.Repeat, j.Seed
+	var check *CheckResult
+	if j.Case != nil && j.Case.Check != nil {
+		thinking, _ := rec["thinking"].(string)
+		answer, _ := rec["answer"].(string)
+		pass, detail := j.Case.Check.Score(thinking, answer)
+		check = &CheckResult{Pass: pass, Detail: detail}
+	}
+	rec["check"] = check
+	werr := hooks.AppendJSONL(w.b.opts.Out, rec, 0)
+
+	b := w.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if werr != nil {
+		if b.fatal == nil {
+			b.fatal = werr
+		}
+		b.cancel(werr)
+		return
+	}
+	s := b.sum
+	s.Ran++
+	switch {
+	case check == nil:
+		s.Unchecked++
+	case check.Pass:
+		s.Passed++
+	default:
+		s.Failed++
+	}
+	cut, _ := rec["cut_reason"].(string)
+	e, _ := rec["error"].(string)
+	switch {
+	case cut == hooks.ReasonInterrupted:
+		s.Interrupted++
+	case e != "" || cut == hooks.ReasonError:
+		s.Errors++
+	}
+	b.done++
+	b.progress()
+}
+
+// doneKeys reads the keys of the complete runs already in a results file,
+// and makes sure the file ends with a newline, so that a record appended
+// after a torn line stays a line of its own.
+func doneKeys(path string) (map[string]bool, []string, error) {
+	done := map[string]bool{}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return done, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return done, nil, err
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, fi.Size()-1); err != nil && err != io.EOF {
+		return nil, nil, err
+	}
+	results, warnings, err := LoadResults(path)
+	if err != nil {
+		return nil, warnings, err
+	}
+	for i := range results {
+		if r := &results[i]; r.Case != "" && !r.Failed() {
+			done[r.Key()] = true
+		}
+	}
+	if last[0] != '\n' {
+		af, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return nil, warnings, err
+		}
+		_, err = af.Write([]byte("\n"))
+		if cerr := af.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, warnings, err
+		}
+	}
+	return done, warnings, nil
+}

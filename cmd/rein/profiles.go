@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/rein-dev/rein/models"
+	"github.com/spf13/cobra"
+)
+
+func init() { subcommands = append(subcommands, newProfilesCmd) }
+
+// ProfilesOptions are the flags of `rein profiles`.
+type ProfilesOptions struct {
+	IO       *IOStreams
+	Profiles func() ([]models.Profile, string, error)
+	// Path is where the user's file is looked for.
+	Path func() string
+	JSON bool
+}
+
+func newProfilesCmd(ios *IOStreams) *cobra.Command {
+	opts := &ProfilesOptions{IO: ios, Profiles: models.LoadProfiles, Path: models.ProfilesPath}
+	cmd := &cobra.Command{
+		Use:   "profiles",
+		Short: "List the model family profiles and say which profile file was read",
+		Long: `List the profiles rein matches models against, in matching order: their
+thinking tags, what they match (model names, families, template contents) and
+where they come from.
+
+A profile file, $REIN_CONFIG_DIR/profiles.yaml (else
+$XDG_CONFIG_HOME/rein/profiles.yaml, else ~/.config/rein/profiles.yaml), can
+add profiles or change fields of the built-in ones:
+
+  profiles:
+    - name: qwen3              # a built-in: change some fields
+      options:
+        temperature: 0.7
+        num_ctx: null          # null removes a default
+    - name: my-reasoner        # a new profile, matched before the built-ins
+      match:
+        names: ["my-reasoner*"]
+        families: [llama]
+        template_contains: ["<reasoning>"]
+      think_open: "<reasoning>"
+      think_close: "</reasoning>"
+      system: "Think step by step."
+      budget_messages:
+        en: "\n\nTime is up; I answer now.\n"
+      step_split: paragraph    # paragraph, line, sentence or marker
+      think_off: {how: flag}   # flag, or prompt-suffix with suffix: /no_think
+      think_levels: []
+      chat: false
+
+A flag always wins over a profile value.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return profilesRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "write the profiles as JSON")
+	return cmd
+}
+
+func profilesRun(_ context.Context, opts *ProfilesOptions) error {
+	profiles, read, err := opts.Profiles()
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return writeJSON(opts.IO.Out, struct {
+			File     string           `json:"file"`
+			LookedAt string           `json:"looked_at"`
+			Profiles []models.Profile `json:"profiles"`
+		}{read, opts.Path(), profiles})
+	}
+	if read != "" {
+		fmt.Fprintf(opts.IO.ErrOut, "profiles file: %s\n", read)
+	} else {
+		fmt.Fprintf(opts.IO.ErrOut, "profiles file: none (create %s to add or change profiles)\n", opts.Path())
+	}
+	tw := tabwriter.NewWriter(opts.IO.Out, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tTAGS\tMATCH\tSOURCE")
+	for _, p := range profiles {
+		tags := "-"
+		switch {
+		case p.ThinkOpen != "":
+			tags = p.ThinkOpen + " " + p.ThinkClose
+		case p.Chat:
+			tags = "(chat parser)"
+		case p.Name == models.GenericName:
+			tags = "(from template)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, tags, matchText(p), p.Source)
+	}
+	return tw.Flush()
+}
+
+func matchText(p models.Profile) string {
+	m := p.Match
+	var parts []string
+	if len(m.Names) > 0 {
+		parts = append(parts, "names "+strings.Join(m.Names, ","))
+	}
+	if len(m.Families) > 0 {
+		parts = append(parts, "families "+strings.Join(m.Families, ","))
+	}
+	if len(m.TemplateContains) > 0 {
+		parts = append(parts, "template "+strings.Join(m.TemplateContains, " + "))
+	}
+	if len(parts) == 0 {
+		if p.Name == models.GenericName {
+			return "(fallback)"
+		}
+		return "(no rules: never matched)"
+	}
+	return strings.Join(parts, "; ")
+}

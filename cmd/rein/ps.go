@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ollama/ollama/api"
+	"github.com/ollama/ollama/format"
+	"github.com/rein-dev/rein/models"
+	"github.com/spf13/cobra"
+)
+
+func init() { subcommands = append(subcommands, newPsCmd) }
+
+// PsOptions are the flags of `rein ps`.
+type PsOptions struct {
+	IO     *IOStreams
+	Client func() (*api.Client, error)
+	JSON   bool
+	// Now is the clock the UNTIL column counts from; nil means time.Now.
+	Now func() time.Time
+}
+
+func newPsCmd(ios *IOStreams) *cobra.Command {
+	opts := &PsOptions{IO: ios, Client: api.ClientFromEnvironment}
+	cmd := &cobra.Command{
+		Use:   "ps",
+		Short: "List the models Ollama has loaded, and where they sit (GPU/CPU)",
+		Long: `List the models the Ollama server has in memory: their size, the part in
+GPU memory, the GPU/CPU split as ollama ps prints it, the context length they
+were loaded with, and when they unload.
+
+--json writes an array of objects with the keys name, size, size_vram,
+processor, gpu_percent, cpu_percent, context_length and expires_at.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return psRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "write a JSON array")
+	return cmd
+}
+
+func psRun(ctx context.Context, opts *PsOptions) error {
+	c, err := opts.Client()
+	if err != nil {
+		return err
+	}
+	loaded, err := models.Running(ctx, c)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return writeJSON(opts.IO.Out, loaded)
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	tw := tabwriter.NewWriter(opts.IO.Out, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSIZE\tVRAM\tPROCESSOR\tCONTEXT\tUNTIL")
+	for _, m := range loaded {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, format.HumanBytes(m.Size), format.HumanBytes(m.SizeVRAM),
+			m.Processor, strconv.Itoa(m.ContextLength), until(m.ExpiresAt, now()))
+	}
+	return tw.Flush()
+}
+
+// until says when a model unloads, as ollama ps does.
+func until(expires, now time.Time) string {
+	switch {
+	case expires.IsZero():
+		return "Never"
+	case !expires.After(now):
+		return "Stopping..."
+	case expires.Year() > now.Year()+100:
+		return "Forever"
+	}
+	return format.HumanTime(expires, "Never")
+}

@@ -1,0 +1,385 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ollama/ollama/api"
+
+	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/internal/ollamatest"
+	"github.com/rein-dev/rein/runner"
+)
+
+// reinRun runs `rein run ARGS…` as the command line would, against s, and
+// returns stdout, stderr and the exit code. Extra hooks are Go hooks.
+func reinRun(t *testing.T, ctx context.Context, s *ollamatest.Server, extra []hooks.Hook, args ...string) (string, string, int) {
+	t.Helper()
+	ios, out, errOut := testStreams("")
+	opts := &RunOptions{IO: ios, Now: time.Now, ExtraHooks: extra, Client: api.ClientFromEnvironment}
+	if s != nil {
+		opts.Client = clientFor(s)
+	}
+	cmd := newRunCmdWith(opts)
+	cmd.SetArgs(args)
+	cmd.SetOut(ios.Out)
+	cmd.SetErr(ios.ErrOut)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.ExecuteContext(ctx)
+	code := exitCode(ctx, ios.ErrOut, err)
+	return out.String(), errOut.String(), code
+}
+
+// runJSON runs with --json and decodes the record.
+func runJSON(t *testing.T, s *ollamatest.Server, args ...string) (rec map[string]any, stderr string) {
+	t.Helper()
+	out, errOut, code := reinRun(t, context.Background(), s, nil, append(args, "--json", "--no-log")...)
+	if code != 0 {
+		t.Fatalf("rein run %v: exit %d: %s", args, code, errOut)
+	}
+	if err := json.Unmarshal([]byte(out), &rec); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, out)
+	}
+	return rec, errOut
+}
+
+func metric(rec map[string]any, k string) float64 {
+	m, _ := rec["metrics"].(map[string]any)
+	v, _ := m[k].(float64)
+	return v
+}
+
+func str(rec map[string]any, k string) string  { s, _ := rec[k].(string); return s }
+func num(rec map[string]any, k string) float64 { v, _ := rec[k].(float64); return v }
+
+// TestRunRecordKeys pins the JSON object of `rein run --json`.
+func TestRunRecordKeys(t *testing.T) {
+	s := needModels(t)
+	rec, _ := runJSON(t, s, "t/closer", "What is 17*3?")
+	for _, k := range []string{"run_id", "model", "prompt", "thinking", "answer", "steps", "cut_reason", "done_reason",
+		"loop_repeats", "token_ms", "metrics", "hardware", "model_digest", "ollama_version", "error"} {
+		if _, ok := rec[k]; !ok {
+			t.Errorf("record has no key %q", k)
+		}
+	}
+	want := []string{"load_ms", "prompt_tokens", "prompt_ms", "prefill_tps", "ttft_ms", "ttfa_ms", "thinking_tokens",
+		"thinking_ms", "thinking_tps", "answer_tokens", "answer_ms", "answer_tps", "eval_tps", "wall_ms", "steps",
+		"resume_prompt_ms", "resume_eval_tokens", "wasted_tokens"}
+	m, _ := rec["metrics"].(map[string]any)
+	for _, k := range want {
+		if _, ok := m[k].(float64); !ok {
+			t.Errorf("metrics has no number %q", k)
+		}
+	}
+	if len(m) != len(want) {
+		t.Errorf("metrics has %d keys, want exactly %d: %v", len(m), len(want), m)
+	}
+	if str(rec, "ollama_version") != "0.17.4" || !strings.HasPrefix(str(rec, "model_digest"), "") || str(rec, "model") != "t/closer" {
+		t.Errorf("model %q digest %q version %q", str(rec, "model"), str(rec, "model_digest"), str(rec, "ollama_version"))
+	}
+	if n := len(rec["token_ms"].([]any)); n != int(metric(rec, "thinking_tokens")+metric(rec, "answer_tokens")) {
+		t.Errorf("token_ms has %d entries for %v+%v tokens", n, metric(rec, "thinking_tokens"), metric(rec, "answer_tokens"))
+	}
+}
+
+// TestRunBudgets covers the cuts of issue 3 against the real server.
+func TestRunBudgets(t *testing.T) {
+	s := needModels(t)
+	runaway := built["t/runaway"]
+	answer := strings.TrimSpace(runaway.Answer())
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		check func(t *testing.T, rec map[string]any)
+	}{
+		{"steps", []string{"--max-steps", "3"}, func(t *testing.T, rec map[string]any) {
+			if str(rec, "cut_reason") != "steps" || num(rec, "steps") != 3 {
+				t.Errorf("cut %q steps %v, want steps 3", str(rec, "cut_reason"), num(rec, "steps"))
+			}
+			if strings.TrimSpace(str(rec, "answer")) != answer {
+				t.Errorf("answer %q, want %q", str(rec, "answer"), answer)
+			}
+		}},
+		{"tokens", []string{"--max-think-tokens", "25"}, func(t *testing.T, rec map[string]any) {
+			if str(rec, "cut_reason") != "tokens" || metric(rec, "thinking_tokens") != 25 {
+				t.Errorf("cut %q thinking_tokens %v, want tokens 25", str(rec, "cut_reason"), metric(rec, "thinking_tokens"))
+			}
+			if strings.TrimSpace(str(rec, "answer")) != answer {
+				t.Errorf("answer %q, want %q", str(rec, "answer"), answer)
+			}
+		}},
+		{"loop", []string{"--loop", "3"}, func(t *testing.T, rec map[string]any) {
+			if str(rec, "cut_reason") != "loop" || num(rec, "loop_repeats") != 3 {
+				t.Errorf("cut %q loop_repeats %v, want loop 3", str(rec, "cut_reason"), num(rec, "loop_repeats"))
+			}
+			if strings.Count(str(rec, "thinking"), "Let me count each letter one by one.") != 3 {
+				t.Errorf("thinking holds the step %d times, want 3", strings.Count(str(rec, "thinking"), "Let me count each letter one by one."))
+			}
+		}},
+		{"time", []string{"--max-think-time", "150ms", "--loop", "0"}, func(t *testing.T, rec map[string]any) {
+			if str(rec, "cut_reason") != "time" || metric(rec, "thinking_ms") < 150 {
+				t.Errorf("cut %q thinking_ms %v, want a time cut after 150ms", str(rec, "cut_reason"), metric(rec, "thinking_ms"))
+			}
+		}},
+		{"stop", []string{"--max-steps", "2", "--on-limit", "stop"}, func(t *testing.T, rec map[string]any) {
+			if str(rec, "cut_reason") != "steps" || str(rec, "answer") != "" {
+				t.Errorf("cut %q answer %q, want steps and no answer", str(rec, "cut_reason"), str(rec, "answer"))
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, _ := runJSON(t, s, append([]string{"t/runaway", "How many r's are in strawberry?"}, tc.args...)...)
+			tc.check(t, rec)
+		})
+	}
+}
+
+// TestRunNoCutAndFamilies: models that close their own thinking run with no
+// cut and the script's exact text, in every family and in Russian and Chinese.
+func TestRunNoCutAndFamilies(t *testing.T) {
+	s := needModels(t)
+	for _, name := range []string{"t/closer", "t/magistral", "t/deepseek", "t/russian", "t/chinese"} {
+		t.Run(name, func(t *testing.T) {
+			m := built[name]
+			rec, _ := runJSON(t, s, name, "Question?")
+			if str(rec, "cut_reason") != "" {
+				t.Errorf("cut %q, want none", str(rec, "cut_reason"))
+			}
+			if got, want := strings.TrimSpace(str(rec, "thinking")), strings.TrimSpace(m.Thinking()); got != want {
+				t.Errorf("thinking %q, want %q", got, want)
+			}
+			if got, want := strings.TrimSpace(str(rec, "answer")), strings.TrimSpace(m.Answer()); got != want {
+				t.Errorf("answer %q, want %q", got, want)
+			}
+			if metric(rec, "eval_tps") <= 0 || metric(rec, "thinking_tokens") <= 0 || metric(rec, "answer_tokens") <= 0 {
+				t.Errorf("figures missing: %v", rec["metrics"])
+			}
+		})
+	}
+	t.Run("[THINK] family cut", func(t *testing.T) {
+		rec, _ := runJSON(t, s, "t/think-tags", "Question?", "--max-steps", "2")
+		if str(rec, "cut_reason") != "steps" || strings.TrimSpace(str(rec, "answer")) != "Forty-two." {
+			t.Errorf("cut %q answer %q", str(rec, "cut_reason"), str(rec, "answer"))
+		}
+		if strings.Contains(str(rec, "thinking"), "[THINK]") || strings.Contains(str(rec, "answer"), "[/THINK]") {
+			t.Errorf("tags leaked: thinking %q answer %q", str(rec, "thinking"), str(rec, "answer"))
+		}
+	})
+}
+
+// TestRunMinSteps: a model that closes after three steps thinks on when
+// --min-steps asks for more.
+func TestRunMinSteps(t *testing.T) {
+	s := needModels(t)
+	rec, _ := runJSON(t, s, "t/closer", "What is 17*3?", "--min-steps", "4")
+	if num(rec, "steps") < 4 || !strings.Contains(str(rec, "thinking"), "let me verify once more") {
+		t.Errorf("steps %v, thinking %q: want at least 4 steps with the continuation", num(rec, "steps"), str(rec, "thinking"))
+	}
+	if strings.TrimSpace(str(rec, "answer")) != "17 × 3 = 51." {
+		t.Errorf("answer %q", str(rec, "answer"))
+	}
+}
+
+// TestRunExternalHook: a hook program stops the run on a given word.
+func TestRunExternalHook(t *testing.T) {
+	s := needModels(t)
+	t.Setenv("REIN_TEST_HOOK_CUT_ON", "re-read")
+	exe, _ := os.Executable()
+	rec, stderr := runJSON(t, s, "t/runaway", "How many?", "--loop", "0", "--hook", exe)
+	if str(rec, "cut_reason") != "hook" {
+		t.Fatalf("cut %q, want hook (stderr %s)", str(rec, "cut_reason"), stderr)
+	}
+	if strings.Count(str(rec, "thinking"), "re-read") != 1 {
+		t.Errorf("thinking %q: want the cut right after the first re-read", str(rec, "thinking"))
+	}
+}
+
+// TestRunResumeCost: the raw resume reuses the KV cache, so it evaluates no
+// more than the budget message plus the closing tag plus 8 tokens. The
+// figure comes from the server's own debug log. The chat fallback
+// evaluates more, and both are recorded.
+func TestRunResumeCost(t *testing.T) {
+	s := needModels(t)
+	m := built["t/runaway"]
+	msgTokens := len(m.Vocab.Encode(runner.DefaultBudgetMessage + "</think>"))
+	before := len(s.CacheSlots())
+	rec, _ := runJSON(t, s, "t/runaway", "How many r's are in strawberry?", "--max-steps", "3")
+	slots := s.CacheSlots()[before:]
+	if len(slots) < 2 {
+		t.Fatalf("server logged %d cache slots", len(slots))
+	}
+	resume := slots[len(slots)-1]
+	t.Logf("raw resume: server evaluated %d of %d prompt tokens (message+tag %d); rein says %v", resume.Remaining, resume.Prompt, msgTokens, metric(rec, "resume_eval_tokens"))
+	if resume.Remaining > msgTokens+8 {
+		t.Errorf("resume evaluated %d prompt tokens, want ≤ %d", resume.Remaining, msgTokens+8)
+	}
+	if got := metric(rec, "resume_eval_tokens"); got <= 0 || got > float64(msgTokens+8) {
+		t.Errorf("resume_eval_tokens %v, want in (0, %d]", got, msgTokens+8)
+	}
+
+	// The chat fallback on the same model and cut.
+	prof := runner.InferProfile(m.Family.Template, nil, "qwen3")
+	prof.Chat = true
+	r := &runner.Runner{Backend: s.Client}
+	before = len(s.CacheSlots())
+	crec, err := r.Run(context.Background(), &runner.Request{Model: "t/runaway", Prompt: "How many r's are in strawberry?", Think: true, MaxSteps: 3, Profile: &prof})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cslots := s.CacheSlots()[before:]
+	chatResume := cslots[len(cslots)-1]
+	t.Logf("chat resume: server evaluated %d of %d prompt tokens; rein says %d", chatResume.Remaining, chatResume.Prompt, crec.Metrics.ResumeEvalTokens)
+	if crec.CutReason != "steps" || chatResume.Remaining <= resume.Remaining {
+		t.Errorf("chat fallback: cut %q, evaluated %d (raw %d): want a steps cut that costs more", crec.CutReason, chatResume.Remaining, resume.Remaining)
+	}
+	if crec.Metrics.ResumeEvalTokens <= 0 {
+		t.Errorf("chat fallback recorded resume_eval_tokens %d", crec.Metrics.ResumeEvalTokens)
+	}
+}
+
+// TestRunResumeNewEngine runs the raw resume on Ollama's Go runner too.
+func TestRunResumeNewEngine(t *testing.T) {
+	needModels(t)
+	if testing.Short() {
+		t.Skip()
+	}
+	ctx := context.Background()
+	s2, err := ollamatest.Start(ctx, ollamatest.Options{Debug: true, NewEngine: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Stop()
+	m := built["t/runaway"]
+	if err := createOn(ctx, s2, "t/runaway"); err != nil {
+		t.Fatal(err)
+	}
+	msgTokens := len(m.Vocab.Encode(runner.DefaultBudgetMessage + "</think>"))
+	rec, _ := runJSON(t, s2, "t/runaway", "How many r's are in strawberry?", "--max-steps", "3")
+	slots := s2.CacheSlots()
+	if len(slots) < 2 {
+		t.Fatalf("server logged %d cache slots", len(slots))
+	}
+	resume := slots[len(slots)-1]
+	t.Logf("new engine resume: evaluated %d of %d; rein says %v", resume.Remaining, resume.Prompt, metric(rec, "resume_eval_tokens"))
+	if str(rec, "cut_reason") != "steps" || resume.Remaining > msgTokens+8 {
+		t.Errorf("cut %q, resume evaluated %d, want steps and ≤ %d", str(rec, "cut_reason"), resume.Remaining, msgTokens+8)
+	}
+}
+
+// TestRunBadInput: one clear line and a useful exit code.
+func TestRunBadInput(t *testing.T) {
+	s := needModels(t)
+	ctx := context.Background()
+	t.Run("server down", func(t *testing.T) {
+		t.Setenv("OLLAMA_HOST", "127.0.0.1:1")
+		_, errOut, code := reinRun(t, ctx, nil, nil, "t/closer", "hi", "--no-log")
+		if code != 1 || !strings.Contains(errOut, "cannot reach Ollama at") || !strings.Contains(errOut, "ollama serve") {
+			t.Errorf("exit %d, stderr %q", code, errOut)
+		}
+	})
+	t.Run("unknown model", func(t *testing.T) {
+		_, errOut, code := reinRun(t, ctx, s, nil, "no-such-model", "hi", "--no-log")
+		if code != 1 || !strings.Contains(errOut, "not found") || !strings.Contains(errOut, "rein pull no-such-model") {
+			t.Errorf("exit %d, stderr %q", code, errOut)
+		}
+	})
+	t.Run("negative budget", func(t *testing.T) {
+		_, errOut, code := reinRun(t, ctx, s, nil, "t/closer", "hi", "--max-steps", "-2", "--no-log")
+		if code != 2 || !strings.Contains(errOut, "--max-steps") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("exit %d, stderr %q", code, errOut)
+		}
+	})
+	t.Run("budgets on a model that does not think", func(t *testing.T) {
+		out, errOut, code := reinRun(t, ctx, s, nil, "t/no-thinking", "hi", "--max-steps", "2", "--no-log")
+		if code != 0 || !strings.Contains(errOut, "warning") || strings.TrimSpace(out) != "Just the answer." {
+			t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		}
+	})
+}
+
+// TestRunInterrupted: Ctrl-C writes a record with cut_reason interrupted and
+// exits 130; a server killed mid-run leaves a record with the partial trace
+// and the error, and a non-zero exit.
+func TestRunInterrupted(t *testing.T) {
+	s := needModels(t)
+	log := filepath.Join(t.TempDir(), "runs.jsonl")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	stopAt := hooks.Func(func(_ context.Context, ev *hooks.Event) hooks.Decision {
+		if ev.Kind == hooks.KindToken {
+			if n++; n == 40 {
+				cancel() // what Ctrl-C does to the command's context
+			}
+		}
+		return hooks.Decision{}
+	})
+	_, _, code := reinRun(t, ctx, s, []hooks.Hook{stopAt}, "t/runaway", "How many?", "--loop", "0", "--log", log)
+	if code != 130 {
+		t.Errorf("exit %d, want 130", code)
+	}
+	recs := readLog(t, log)
+	if len(recs) != 1 || str(recs[0], "cut_reason") != "interrupted" || !strings.Contains(str(recs[0], "thinking"), "strawberry") {
+		t.Fatalf("log after Ctrl-C: %v", recs)
+	}
+	if fi, _ := os.Stat(log); fi.Mode().Perm() != 0o600 {
+		t.Errorf("log mode %v, want 0600", fi.Mode().Perm())
+	}
+
+	// A server of its own, killed mid-run.
+	s2, err := ollamatest.Start(context.Background(), ollamatest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Stop()
+	if err := createOn(context.Background(), s2, "t/runaway"); err != nil {
+		t.Fatal(err)
+	}
+	n = 0
+	kill := hooks.Func(func(_ context.Context, ev *hooks.Event) hooks.Decision {
+		if ev.Kind == hooks.KindToken {
+			if n++; n == 40 {
+				s2.Kill()
+			}
+		}
+		return hooks.Decision{}
+	})
+	_, errOut, code := reinRun(t, context.Background(), s2, []hooks.Hook{kill}, "t/runaway", "How many?", "--loop", "0", "--log", log)
+	if code == 0 {
+		t.Errorf("exit 0 after the server died; stderr %q", errOut)
+	}
+	recs = readLog(t, log)
+	if len(recs) != 2 {
+		t.Fatalf("log has %d records, want 2", len(recs))
+	}
+	last := recs[1]
+	if str(last, "error") == "" || str(last, "cut_reason") != "error" || !strings.Contains(str(last, "thinking"), "strawberry") {
+		t.Errorf("record after the server died: cut %q error %q thinking %q", str(last, "cut_reason"), str(last, "error"), str(last, "thinking"))
+	}
+}
+
+func readLog(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	var recs []map[string]any
+	torn, err := hooks.ReadJSONL(path, func(line []byte) error {
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil {
+			return err
+		}
+		recs = append(recs, m)
+		return nil
+	})
+	if err != nil || torn {
+		t.Fatalf("read log: torn %v err %v", torn, err)
+	}
+	return recs
+}
+
+func createOn(ctx context.Context, s *ollamatest.Server, name string) error {
+	return createModelOn(ctx, s, name, built[name])
+}

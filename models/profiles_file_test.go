@@ -1,0 +1,245 @@
+package models
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func writeProfiles(t *testing.T, dir, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, ProfilesFile)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func find(t *testing.T, ps []Profile, name string) Profile {
+	t.Helper()
+	for _, p := range ps {
+		if p.Name == name {
+			return p
+		}
+	}
+	t.Fatalf("no profile %q", name)
+	return Profile{}
+}
+
+func TestProfileConfigDir(t *testing.T) {
+	tests := []struct {
+		rein, xdg, want string
+	}{
+		{"/etc/rein-test", "/xdg", "/etc/rein-test"},
+		{"", "/xdg", "/xdg/rein"},
+	}
+	for _, tt := range tests {
+		t.Setenv("REIN_CONFIG_DIR", tt.rein)
+		t.Setenv("XDG_CONFIG_HOME", tt.xdg)
+		if got := ConfigDir(); got != tt.want {
+			t.Errorf("ConfigDir with REIN_CONFIG_DIR=%q XDG_CONFIG_HOME=%q = %q, want %q", tt.rein, tt.xdg, got, tt.want)
+		}
+	}
+	t.Setenv("REIN_CONFIG_DIR", "")
+	t.Setenv("XDG_CONFIG_HOME", "")
+	t.Setenv("HOME", "/home/someone")
+	if got := ConfigDir(); got != "/home/someone/.config/rein" {
+		t.Errorf("ConfigDir with neither = %q", got)
+	}
+}
+
+func TestLoadProfilesNoFile(t *testing.T) {
+	t.Setenv("REIN_CONFIG_DIR", t.TempDir())
+	ps, path, err := LoadProfiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path != "" {
+		t.Errorf("path %q, want none", path)
+	}
+	if len(ps) != len(Builtins()) {
+		t.Errorf("%d profiles, want the %d built-ins", len(ps), len(Builtins()))
+	}
+}
+
+func TestLoadProfilesOverridesAndAdds(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("REIN_CONFIG_DIR", "")
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	if err := os.MkdirAll(filepath.Join(dir, "rein"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := writeProfiles(t, filepath.Join(dir, "rein"), `
+# my profiles
+profiles:
+  - name: qwen3
+    options:
+      temperature: 0.8
+      num_ctx: null
+      seed: 42
+    budget_messages:
+      fr: "Je dois répondre maintenant.\n"
+    step_split: marker
+  - name: house-reasoner
+    match:
+      names: ["house-*"]
+      families: [llama]
+    think_open: "<reasoning>"
+    think_close: "</reasoning>"
+    system: Think first.
+    think_off:
+      how: prompt-suffix
+      suffix: " /quiet"
+    think_levels: [low, high]
+    chat: false
+  - name: generic
+    system: Be brief.
+`)
+	ps, path, err := LoadProfiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path != file {
+		t.Errorf("read %q, want %q", path, file)
+	}
+
+	q := find(t, ps, "qwen3")
+	tests := []struct {
+		what string
+		ok   bool
+	}{
+		{"qwen3 temperature overridden", q.Options["temperature"] == 0.8},
+		{"qwen3 top_k kept", q.Options["top_k"] == 20},
+		{"qwen3 num_ctx removed by null", q.Options["num_ctx"] == nil && len(q.Options) == 5},
+		{"qwen3 seed added", q.Options["seed"] == 42},
+		{"qwen3 fr message replaced", q.BudgetMessages["fr"] == "Je dois répondre maintenant.\n"},
+		{"qwen3 en message kept", q.BudgetMessages["en"] == Builtins()[2].BudgetMessages["en"]},
+		{"qwen3 step split", q.StepSplit == "marker"},
+		{"qwen3 tags kept", q.ThinkOpen == "<think>" && q.ThinkClose == "</think>"},
+		{"qwen3 match kept", len(q.Match.Names) == 1 && q.Match.Names[0] == "qwen3*"},
+		{"qwen3 source is the file", q.Source == file},
+		{"magistral untouched", find(t, ps, "magistral").Source == SourceBuiltin},
+		{"new profile first", ps[0].Name == "house-reasoner"},
+		{"generic system", find(t, ps, GenericName).System == "Be brief."},
+		{"generic still last", ps[len(ps)-1].Name == GenericName},
+	}
+	for _, tt := range tests {
+		if !tt.ok {
+			t.Errorf("want %s", tt.what)
+		}
+	}
+
+	h := find(t, ps, "house-reasoner")
+	if h.ThinkOpen != "<reasoning>" || h.ThinkClose != "</reasoning>" || h.System != "Think first." ||
+		h.ThinkOff != (ThinkOff{How: ThinkOffPromptSuffix, Suffix: " /quiet"}) ||
+		strings.Join(h.ThinkLevels, ",") != "low,high" || h.Source != file {
+		t.Errorf("house-reasoner = %+v", h)
+	}
+	if h.BudgetMessages["en"] == "" || h.StepSplit != "paragraph" {
+		t.Errorf("a new profile must start from the defaults: %+v", h)
+	}
+
+	// The user's profile matches its models; the user's generic is the fallback.
+	if p, by := MatchReason("house-9b", showOf("llama", ""), ps); p.Name != "house-reasoner" || by != ByName {
+		t.Errorf("house-9b matched %s by %s", p.Name, by)
+	}
+	if p, by := MatchReason("some-llama", showOf("llama", ""), ps); p.Name != "house-reasoner" || by != ByFamily {
+		t.Errorf("some-llama matched %s by %s", p.Name, by)
+	}
+	if p := Match("x", showOf("mamba", ""), ps); p.Name != GenericName || p.System != "Be brief." {
+		t.Errorf("fallback %s %q", p.Name, p.System)
+	}
+}
+
+func TestParseProfilesEmpty(t *testing.T) {
+	for _, text := range []string{"", "# nothing\n", "profiles:\n", "~\n"} {
+		ps, err := ParseProfiles("p.yaml", []byte(text), Builtins())
+		if err != nil {
+			t.Errorf("%q: %v", text, err)
+			continue
+		}
+		if len(ps) != len(Builtins()) {
+			t.Errorf("%q: %d profiles", text, len(ps))
+		}
+	}
+}
+
+// A malformed file gives an error that names the file, the line and the field.
+func TestParseProfilesErrors(t *testing.T) {
+	tests := []struct {
+		name, text string
+		line       int
+		field, msg string
+	}{
+		{"unknown field", "profiles:\n  - name: qwen3\n    temprature: 0.5\n", 3, "profiles[0].temprature", "unknown field"},
+		{"unknown match field", "profiles:\n  - name: x\n    match:\n      name: [a]\n", 4, "profiles[0].match.name", "unknown field"},
+		{"unknown think_off field", "profiles:\n  - name: x\n    think_off:\n      when: never\n", 4, "profiles[0].think_off.when", "unknown field"},
+		{"unknown top-level field", "profile:\n  - name: x\n", 1, "profile", "unknown field"},
+		{"options not a mapping", "profiles:\n  - name: qwen3\n    options: 5\n", 3, "profiles[0].options", "want a mapping"},
+		{"option is a mapping", "profiles:\n  - name: qwen3\n    options:\n      temperature:\n        x: 1\n", 5, "profiles[0].options.temperature", "not a mapping"},
+		{"tag not a string", "profiles:\n  - name: x\n    think_open: 5\n    think_close: b\n", 3, "profiles[0].think_open", "want a string"},
+		{"bad step split", "profiles:\n  - name: qwen3\n    step_split: word\n", 3, "profiles[0].step_split", `"word" is not a step split`},
+		{"bad think_off", "profiles:\n  - name: qwen3\n    think_off:\n      how: magic\n", 4, "profiles[0].think_off.how", "not a way to turn thinking off"},
+		{"prompt-suffix without suffix", "profiles:\n  - name: x\n    think_off: {how: prompt-suffix}\n", 3, "profiles[0].think_off.suffix", "needs a suffix"},
+		{"chat not a bool", "profiles:\n  - name: x\n    chat: 1\n", 3, "profiles[0].chat", "want true or false"},
+		{"levels not a list", "profiles:\n  - name: x\n    think_levels: high\n", 3, "profiles[0].think_levels", "want a list"},
+		{"missing name", "profiles:\n  - system: hi\n", 2, "profiles[0].name", "missing"},
+		{"second profile, missing name", "profiles:\n  - name: a\n  - system: hi\n", 3, "profiles[1].name", "missing"},
+		{"name twice", "profiles:\n  - name: a\n  - name: a\n", 3, "profiles[1].name", "given twice"},
+		{"profile not a mapping", "profiles:\n  - qwen3\n", 2, "profiles[0]", "want a profile"},
+		{"profiles not a list", "profiles:\n  name: qwen3\n", 2, "profiles", "want a list"},
+		{"english message removed", "profiles:\n  - name: qwen3\n    budget_messages:\n      en: null\n", 4, "profiles[0].budget_messages", `"en" message is required`},
+		{"bad language", "profiles:\n  - name: qwen3\n    budget_messages:\n      english: hi\n", 4, "profiles[0].budget_messages.english", "not a language code"},
+		{"open tag alone", "profiles:\n  - name: x\n    think_open: <t>\n", 3, "profiles[0].think_close", "go together"},
+		{"bad name glob", "profiles:\n  - name: x\n    match:\n      names: [\"qwen[\"]\n", 4, "profiles[0].match.names", "bad pattern"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), ProfilesFile)
+			_, err := ParseProfiles(file, []byte(tt.text), Builtins())
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var pe *ProfileError
+			if !errors.As(err, &pe) {
+				t.Fatalf("%T %v, want a *ProfileError", err, err)
+			}
+			if pe.File != file || pe.Line != tt.line || pe.Field != tt.field {
+				t.Errorf("error at %s:%d field %q, want %s:%d field %q (%v)", pe.File, pe.Line, pe.Field, file, tt.line, tt.field, err)
+			}
+			prefix := file + ":" + strconv.Itoa(tt.line) + ": " + tt.field + ": "
+			if s := err.Error(); !strings.HasPrefix(s, prefix) || !strings.Contains(s, tt.msg) {
+				t.Errorf("error %q, want prefix %q and %q", s, prefix, tt.msg)
+			}
+		})
+	}
+}
+
+func TestLoadProfilesSyntaxError(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("REIN_CONFIG_DIR", dir)
+	file := writeProfiles(t, dir, "profiles:\n  - name: qwen3\n    options: {temperature: 0.5\n")
+	_, _, err := LoadProfiles()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	var pe *ProfileError
+	if !errors.As(err, &pe) || pe.File != file || pe.Line == 0 || !strings.Contains(err.Error(), "invalid YAML") {
+		t.Errorf("error %v, want one naming %s and a line", err, file)
+	}
+}
+
+func TestLoadProfilesUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("REIN_CONFIG_DIR", dir)
+	// A folder where the file should be.
+	if err := os.Mkdir(filepath.Join(dir, ProfilesFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := LoadProfiles(); err == nil || !strings.Contains(err.Error(), ProfilesFile) {
+		t.Errorf("error %v, want one naming the file", err)
+	}
+}
