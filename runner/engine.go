@@ -890,6 +890,12 @@ func (rn *run) resumeCost(p *Pass, prevLength bool) {
 		return
 	}
 	p.ResumeEvalEstimate = true
+	// Chat re-renders the trace, so the cache matches at most the
+	// conversation before the reply: the first pass's prompt.
+	if pr := rn.probe; rn.chat && pr != nil && pr.PromptEvalCount > 0 && p.PromptEvalCount > pr.PromptEvalCount {
+		p.ResumeEvalTokens = p.PromptEvalCount - pr.PromptEvalCount
+		return
+	}
 	if pr := rn.probe; pr != nil && pr.PromptEvalMS > 0 {
 		p.ResumeEvalTokens = int(p.PromptEvalMS*float64(pr.PromptEvalCount)/pr.PromptEvalMS + 0.5)
 	}

@@ -7,17 +7,13 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/envconfig"
 )
 
 // humanize turns an error chain into one sentence that says what to do next.
 func humanize(err error) string {
-	var se api.StatusError
-	if errors.As(err, &se) && se.StatusCode == 404 || strings.Contains(err.Error(), "not found, try pulling it first") {
-		if name := notFoundModel(err); name != "" {
-			return "model " + name + " not found: run `rein pull " + name + "` (or `ollama pull " + name + "`)"
-		}
+	if name := notFoundModel(err); name != "" {
+		return "model " + name + " not found: run `rein pull " + name + "` (or `ollama pull " + name + "`)"
 	}
 	var ue *url.Error
 	var oe *net.OpError

@@ -117,13 +117,14 @@ func TestRunBudgets(t *testing.T) {
 			if str(rec, "cut_reason") != "loop" || num(rec, "loop_repeats") != 3 {
 				t.Errorf("cut %q loop_repeats %v, want loop 3", str(rec, "cut_reason"), num(rec, "loop_repeats"))
 			}
-			if strings.Count(str(rec, "thinking"), "Let me count each letter one by one.") != 3 {
-				t.Errorf("thinking holds the step %d times, want 3", strings.Count(str(rec, "thinking"), "Let me count each letter one by one."))
+			// The first step comes back first: its third occurrence is the cut.
+			if n := strings.Count(str(rec, "thinking"), "The user asks how many r's appear in strawberry."); n != 3 {
+				t.Errorf("thinking holds the first step %d times, want 3", n)
 			}
 		}},
 		{"time", []string{"--max-think-time", "150ms", "--loop", "0"}, func(t *testing.T, rec map[string]any) {
-			if str(rec, "cut_reason") != "time" || metric(rec, "thinking_ms") < 150 {
-				t.Errorf("cut %q thinking_ms %v, want a time cut after 150ms", str(rec, "cut_reason"), metric(rec, "thinking_ms"))
+			if str(rec, "cut_reason") != "time" || metric(rec, "wall_ms") < 150 || metric(rec, "thinking_tokens") < 10 {
+				t.Errorf("cut %q wall_ms %v thinking_tokens %v, want a time cut after 150ms", str(rec, "cut_reason"), metric(rec, "wall_ms"), metric(rec, "thinking_tokens"))
 			}
 		}},
 		{"stop", []string{"--max-steps", "2", "--on-limit", "stop"}, func(t *testing.T, rec map[string]any) {
@@ -237,8 +238,9 @@ func TestRunResumeCost(t *testing.T) {
 	if crec.CutReason != "steps" || chatResume.Remaining <= resume.Remaining {
 		t.Errorf("chat fallback: cut %q, evaluated %d (raw %d): want a steps cut that costs more", crec.CutReason, chatResume.Remaining, resume.Remaining)
 	}
-	if crec.Metrics.ResumeEvalTokens <= 0 {
-		t.Errorf("chat fallback recorded resume_eval_tokens %d", crec.Metrics.ResumeEvalTokens)
+	// rein's chat figure is an estimate: within a few tokens of the server's.
+	if d := crec.Metrics.ResumeEvalTokens - chatResume.Remaining; d < -8 || d > 8 {
+		t.Errorf("chat fallback recorded resume_eval_tokens %d, server evaluated %d", crec.Metrics.ResumeEvalTokens, chatResume.Remaining)
 	}
 }
 
