@@ -40,6 +40,7 @@ type run struct {
 	req  *Request
 	rec  *Record
 	prof Profile
+	lang string // the prompt's language (ISO 639-1), "" when unknown
 
 	chat      bool
 	thinkOn   bool
@@ -389,6 +390,8 @@ func (rn *run) chatRequest(opts map[string]any, reply *api.Message) *api.ChatReq
 		Truncate:  &f,
 		Logprobs:  true,
 		KeepAlive: rn.req.KeepAlive,
+		Tools:     rn.req.Tools,
+		Format:    rn.req.Format,
 	}
 	switch {
 	case rn.thinkOn && rn.req.ThinkLevel != "":
@@ -412,6 +415,8 @@ func (rn *run) doPass(ctx context.Context, kind string, numPredict int) error {
 	rn.cancel = cancel
 	rn.stop, rn.stopMsg, rn.done = stopNone, "", false
 	rn.passKept = 0
+	sent := rn.r.now()
+	defer func() { rn.pass.WallMS = ms(rn.r.now().Sub(sent)) }()
 	// The server enforces MaxAnswerTokens on answer passes; on thinking
 	// passes the model may answer on its own, and the client stops it.
 	rn.answerCap = rn.req.MaxAnswerTokens > 0 && rn.thinkOn && (kind == PassFirst || kind == PassWait)
@@ -522,6 +527,9 @@ func (rn *run) onChunk(ctx context.Context, text string, lps []api.Logprob, done
 // onChatChunk handles one chunk of a chat pass.
 func (rn *run) onChatChunk(ctx context.Context, resp api.ChatResponse) {
 	at := rn.elapsed()
+	if len(resp.Message.ToolCalls) > 0 && rn.stop == stopNone {
+		rn.rec.ToolCalls = append(rn.rec.ToolCalls, resp.Message.ToolCalls...)
+	}
 	th, an := resp.Message.Thinking, resp.Message.Content
 	var units []unit
 	exact := true
@@ -834,6 +842,8 @@ func (rn *run) flushThinking() {
 	out := rn.parser.Flush()
 	rn.thinking.WriteString(out.Thinking)
 	rn.answer.WriteString(out.Answer)
+	rn.display(hooks.PhaseThinking, out.Thinking)
+	rn.display(hooks.PhaseAnswer, out.Answer)
 }
 
 // beginWait prepares a pass that makes the model think on: the closing tag

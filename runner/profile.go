@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/ollama/ollama/types/model"
 
 	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/models"
 )
 
 // DefaultBudgetMessage is written into the trace after a cut, just before
@@ -81,6 +83,27 @@ func InferProfile(tmpl string, capabilities []model.Capability, family string) P
 				p.ThinkOpen, p.ThinkClose = o, c
 			}
 		}
+	}
+	return p
+}
+
+// FromModelProfile turns a family profile (models/) into what the runner
+// needs, with the budget message in lang (ISO 639-1; "" means English).
+// num_ctx stays out: the profile's value is a recommendation, and the runner
+// sizes the context itself.
+func FromModelProfile(mp models.Profile, lang string) Profile {
+	p := Profile{
+		Name:          mp.Name,
+		ThinkOpen:     mp.ThinkOpen,
+		ThinkClose:    mp.ThinkClose,
+		System:        mp.System,
+		BudgetMessage: mp.BudgetMessage(lang),
+		Chat:          mp.Chat,
+		StepMode:      hooks.StepMode(mp.StepSplit),
+	}
+	if len(mp.Options) > 0 {
+		p.Options = maps.Clone(mp.Options)
+		delete(p.Options, "num_ctx")
 	}
 	return p
 }

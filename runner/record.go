@@ -2,6 +2,8 @@ package runner
 
 import (
 	"time"
+
+	"github.com/ollama/ollama/api"
 )
 
 // Record is everything about one run. Its JSON is the run record that rein
@@ -35,6 +37,9 @@ type Record struct {
 	ModelDigest   string         `json:"model_digest"`
 	OllamaVersion string         `json:"ollama_version"`
 	Error         string         `json:"error"`
+
+	// ToolCalls are the tool calls the model made (chat path only).
+	ToolCalls []api.ToolCall `json:"tool_calls,omitempty"`
 
 	Budgets  Budgets  `json:"budgets"`
 	Passes   []Pass   `json:"passes"`
@@ -133,6 +138,10 @@ type Pass struct {
 	Wasted int `json:"wasted"`
 	// Cancelled is set when the runner closed the stream.
 	Cancelled bool `json:"cancelled"`
+	// WallMS is the pass's time on the client, from sending the request to
+	// the end of its stream. For a cancelled pass, which gets no server
+	// figures, it bounds the time the server spent generating.
+	WallMS float64 `json:"wall_ms"`
 	// ResumeEvalTokens is, for passes after the first, how many prompt
 	// tokens the server had to evaluate. It is exact (ResumeEvalEstimate
 	// false) when the prompt's earlier tokens are known exactly, assuming

@@ -37,6 +37,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -49,6 +50,7 @@ import (
 	"github.com/ollama/ollama/types/model"
 
 	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/models"
 )
 
 // DefaultMaxTokens is the hard cap on generated tokens when a request sets
@@ -123,6 +125,26 @@ type Request struct {
 	// Seed and Temperature, when set, override the options.
 	Seed        *int
 	Temperature *float64
+	// Tools and Format are passed to the server as a chat request's tools
+	// and format. A request with either, or with images in its messages,
+	// goes through /api/chat, where Ollama renders tools and images and
+	// applies the format; the cut then uses the chat fallback.
+	Tools  api.Tools
+	Format json.RawMessage
+}
+
+// needsChat reports whether the request carries what only Ollama's chat
+// path handles: tools, a format, or images.
+func (q *Request) needsChat() bool {
+	if len(q.Tools) > 0 || len(q.Format) > 0 {
+		return true
+	}
+	for _, m := range q.Messages {
+		if len(m.Images) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Validate checks the request's fields.
@@ -184,6 +206,9 @@ type Runner struct {
 	// OnToken, when set, receives the visible thinking and answer text as
 	// it streams, for display. It is called on the stream's goroutine.
 	OnToken func(phase hooks.Phase, text string)
+	// Profiles are the family profiles matched against each model; nil
+	// means the built-in ones (models.Builtins).
+	Profiles []models.Profile
 }
 
 // Run runs one request. It always returns a non-nil Record: on an error or
@@ -236,14 +261,26 @@ func (rn *run) setup(ctx context.Context) error {
 		rn.rec.ModelDigest = modelDigest(ctx, l, q.Model)
 	}
 
-	// Profile.
+	// Profile: the caller's, else the family profile that matches the model.
+	rn.lang = hooks.DetectLanguage(q.Prompt)
 	if q.Profile != nil {
 		rn.prof = *q.Profile
 	} else {
-		rn.prof = InferProfile(show.Template, show.Capabilities, show.Details.Family)
+		profiles := rn.r.Profiles
+		if profiles == nil {
+			profiles = models.Builtins()
+		}
+		rn.prof = FromModelProfile(models.Match(q.Model, show, profiles), rn.lang)
+		if rn.prof.ThinkOpen == "" && !rn.prof.Chat {
+			inf := InferProfile(show.Template, show.Capabilities, show.Details.Family)
+			rn.prof.ThinkOpen, rn.prof.ThinkClose, rn.prof.Chat = inf.ThinkOpen, inf.ThinkClose, inf.Chat
+		}
 		if show.Renderer != "" {
 			rn.prof.Chat = true // the server renders with Go code we cannot run
 		}
+	}
+	if q.needsChat() {
+		rn.prof.Chat = true
 	}
 	rn.chat = rn.prof.Chat
 	canThink := slices.Contains(show.Capabilities, model.CapabilityThinking) || rn.prof.Thinks()
@@ -422,7 +459,9 @@ func (rn *run) sizeContext(promptBytes, trainCtx int) int {
 	}
 	n := max(2048, (need+1023)/1024*1024)
 	if trainCtx > 0 && n > trainCtx {
-		if need > trainCtx && q.MaxTokens > 0 {
+		// Only a cap the caller chose is worth a warning; the default cap
+		// is simply clamped to the training context.
+		if need > trainCtx && q.MaxTokens > 0 && q.MaxTokens != DefaultMaxTokens {
 			rn.warnf("context: the run may need %d tokens but the model's context is %d", need, trainCtx)
 		}
 		n = trainCtx

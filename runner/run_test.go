@@ -16,6 +16,7 @@ import (
 	"github.com/ollama/ollama/types/model"
 
 	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/models"
 )
 
 const question = "What is 2+2?"
@@ -29,7 +30,7 @@ func defaultModel() fakeModel {
 
 func newTestRunner(f *fakeServer) (*Runner, *fakeClock) {
 	c := newFakeClock()
-	return &Runner{Backend: tickingBackend{Backend: f.client(), clock: c}, Now: c.Now}, c
+	return &Runner{Backend: tickingBackend{Backend: f.client(), clock: c}, Now: c.Now, Profiles: testProfiles()}, c
 }
 
 func thinkReq() *Request {
@@ -767,7 +768,7 @@ func (b *fakeChatBackend) Chat(ctx context.Context, req *api.ChatRequest, fn api
 func TestRunChatPath(t *testing.T) {
 	b := &fakeChatBackend{}
 	c := newFakeClock()
-	r := &Runner{Backend: tickingBackend{Backend: b, clock: c}, Now: c.Now}
+	r := &Runner{Backend: tickingBackend{Backend: b, clock: c}, Now: c.Now, Profiles: testProfiles()}
 	q := thinkReq()
 	q.MaxSteps = 1
 	q.ThinkLevel = "high"
@@ -890,3 +891,9 @@ func TestRunAnswerLimits(t *testing.T) {
 
 // near compares figures computed in different orders.
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+
+// testProfiles is a generic profile whose budget message is the runner's
+// default, so that the fake server's tests see the tags the templates hold.
+func testProfiles() []models.Profile {
+	return []models.Profile{{Name: models.GenericName, BudgetMessages: map[string]string{"en": DefaultBudgetMessage}}}
+}
