@@ -3,13 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/ollama/ollama/api"
+	"github.com/rein-dev/rein/runner"
 )
 
-// demoRun creates the demo models and streams the runaway model.
+// demoRun creates the demo models and runs rein on the runaway one: its
+// thinking loops forever, the step budget cuts it, and rein still gets an
+// answer. The figures follow, as `rein run --verbose` prints them.
 func demoRun(ctx context.Context, opts *DemoOptions) error {
 	c, stop, err := connect(ctx, opts.IO)
 	if err != nil {
@@ -19,26 +20,20 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 	if err := createDemoModels(ctx, opts.IO, c); err != nil {
 		return err
 	}
-	start := time.Now()
-	var final api.GenerateResponse
-	var n int
-	err = c.Generate(ctx, &api.GenerateRequest{
-		Model: "rein-demo/runaway", Prompt: "How many r's are in strawberry?",
-		Think: &api.ThinkValue{Value: true}, Options: map[string]any{"num_predict": 120},
-	}, func(r api.GenerateResponse) error {
-		if r.Thinking != "" {
-			n++
-			fmt.Fprint(opts.IO.ErrOut, dim(opts.IO, r.Thinking))
-		}
-		fmt.Fprint(opts.IO.Out, r.Response)
-		final = r
-		return nil
-	})
+	ios := opts.IO
+	const prompt = "How many r's are in strawberry?"
+	fmt.Fprintf(ios.ErrOut, "\n$ rein run rein-demo/runaway %q --max-steps %d --verbose\n\n", prompt, opts.MaxSteps)
+	run := &RunOptions{IO: ios, Now: time.Now, Verbose: true, NoLog: true}
+	req := &runner.Request{
+		Model: "rein-demo/runaway", Prompt: prompt, Think: true,
+		MaxSteps: opts.MaxSteps, Loop: 3, OnLimit: runner.OnLimitAnswer,
+	}
+	rec, err := run.runOnce(ctx, c, req)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "\n%s\n", strings.Repeat("-", 40))
-	fmt.Fprintf(opts.IO.ErrOut, "tokens %d, eval rate %.1f tokens/s, wall %s\n", final.EvalCount,
-		float64(final.EvalCount)/final.EvalDuration.Seconds(), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(ios.ErrOut, "\nThe runaway model never closes its thinking; rein cut it after %d steps (%s),\n"+
+		"closed the trace with the budget message, and the resume reused the KV cache:\n"+
+		"it evaluated %d prompt tokens to get the answer.\n", rec.Steps, rec.CutReason, rec.Metrics.ResumeEvalTokens)
 	return nil
 }
