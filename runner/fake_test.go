@@ -87,7 +87,7 @@ type fakeModel struct {
 
 // fakeServer is the FAKE Ollama server.
 type fakeServer struct {
-	t  *testing.T
+	t  testing.TB
 	m  fakeModel
 	hs *httptest.Server
 
@@ -98,7 +98,7 @@ type fakeServer struct {
 	vocab     map[string]bool
 }
 
-func newFakeServer(t *testing.T, m fakeModel) *fakeServer {
+func newFakeServer(t testing.TB, m fakeModel) *fakeServer {
 	t.Helper()
 	if m.template == "" {
 		m.template = qwenTemplate
