@@ -89,6 +89,16 @@ func TestRunRecordKeys(t *testing.T) {
 	if str(rec, "ollama_version") != "0.17.4" || !strings.HasPrefix(str(rec, "model_digest"), "") || str(rec, "model") != "t/closer" {
 		t.Errorf("model %q digest %q version %q", str(rec, "model"), str(rec, "model_digest"), str(rec, "ollama_version"))
 	}
+	// A run that is not cut reports Ollama's own eval rate.
+	for _, p := range rec["passes"].([]any) {
+		p := p.(map[string]any)
+		if p["kind"] == "first" {
+			want := p["eval_count"].(float64) / p["eval_ms"].(float64) * 1000
+			if got := metric(rec, "eval_tps"); got < want*0.999999 || got > want*1.000001 {
+				t.Errorf("eval_tps %v, Ollama's eval_count/eval_duration %v", got, want)
+			}
+		}
+	}
 	if n := len(rec["token_ms"].([]any)); n != int(metric(rec, "thinking_tokens")+metric(rec, "answer_tokens")) {
 		t.Errorf("token_ms has %d entries for %v+%v tokens", n, metric(rec, "thinking_tokens"), metric(rec, "answer_tokens"))
 	}
