@@ -403,6 +403,12 @@ func (rn *run) chatRequest(opts map[string]any, reply *api.Message) *api.ChatReq
 	default:
 		req.Think = &api.ThinkValue{Value: false}
 	}
+	if reply != nil && len(rn.req.Format) > 0 && rn.chatState.Answering() {
+		// Ollama applies a format only once it has seen the thinking end in
+		// the output, which a reply after a cut never shows; with thinking
+		// off it constrains the reply from its first token.
+		req.Think = &api.ThinkValue{Value: false}
+	}
 	return req
 }
 

@@ -45,7 +45,6 @@ func TestBusyPortPicksAnother(t *testing.T) {
 	}
 }
 
-
 // TestBuildScriptNoCompiler: without a C++ compiler the build script says
 // what to install, in one line, instead of failing deep in cgo.
 func TestBuildScriptNoCompiler(t *testing.T) {
