@@ -74,3 +74,30 @@ func BenchmarkDetectLanguage(b *testing.B) {
 		DetectLanguage(text)
 	}
 }
+
+// BenchmarkLanguageSwitch is the per-token cost of the LanguageSwitch hook
+// that `rein run` runs by default (--on-language-switch warn): it detects
+// on 400-byte windows, so the cost per token is the window's detection
+// spread over the window's tokens.
+//
+//	go test ./hooks -run '^$' -bench LanguageSwitch -benchmem
+func BenchmarkLanguageSwitch(b *testing.B) {
+	tr := newTrace(7, 10000)
+	ctx := context.Background()
+	h := &LanguageSwitch{}
+	ev := Event{RunID: "bench", Phase: PhaseThinking}
+	b.ReportAllocs()
+	for b.Loop() {
+		ev.Kind = KindRunStart
+		h.OnEvent(ctx, &ev)
+		ev.Kind = KindToken
+		for _, tok := range tr.tokens {
+			ev.Text = tok
+			h.OnEvent(ctx, &ev)
+		}
+		if h.Switched() {
+			b.Fatal("an English trace switched language")
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(tr.tokens)), "ns/token")
+}

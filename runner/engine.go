@@ -42,6 +42,9 @@ type run struct {
 	prof Profile
 	lang string // the prompt's language (ISO 639-1), "" when unknown
 
+	prefix      string   // the thinking prefix sent, "" when none
+	prefixSteps []string // steps the prefix finished, sent at run start
+
 	chat      bool
 	thinkOn   bool
 	onLimit   string
@@ -116,6 +119,7 @@ func newRun(r *Runner, req *Request) *run {
 			}
 		}
 	}
+	rn.lang = hooks.DetectLanguage(rn.rec.Prompt)
 	return rn
 }
 
@@ -169,6 +173,14 @@ func (rn *run) run(ctx context.Context) error {
 	rn.started = true
 	if d := rn.emit(ctx, hooks.KindRunStart, "", rn.req.Model, 0); d.Action == hooks.Abort {
 		return fmt.Errorf("%w: %s", ErrAborted, d.Reason)
+	}
+	// Steps the thinking prefix finished count, but cannot cut: nothing
+	// has been generated yet.
+	for _, s := range rn.prefixSteps {
+		rn.steps++
+		if d := rn.emit(ctx, hooks.KindStep, hooks.PhaseThinking, s, 0); d.Action == hooks.Abort {
+			return fmt.Errorf("%w: %s", ErrAborted, d.Reason)
+		}
 	}
 
 	kind := PassFirst
@@ -926,6 +938,8 @@ func (rn *run) finish(ctx context.Context, err error) {
 	rec.Thinking = strings.TrimRightFunc(rn.thinking.String(), unicode.IsSpace)
 	rec.Answer = strings.TrimRightFunc(rn.answer.String(), unicode.IsSpace)
 	rec.Steps = rn.steps
+	rec.Languages = recordLanguages(rn.lang, rec.Thinking, rec.Answer)
+	rec.LanguageConsistent = rec.Languages.Consistent()
 
 	at := rn.elapsed()
 	switch {
@@ -983,6 +997,18 @@ func (rn *run) finish(ctx context.Context, err error) {
 			m.ResumeEvalTokens += p.ResumeEvalTokens
 		}
 		firstGen = false
+	}
+}
+
+// recordLanguages detects the languages of a run's thinking and answer;
+// promptLang is the prompt's, detected when the run began. Each detection
+// reads at most 2 KB (hooks.DetectLanguage), so the cost is bounded
+// whatever the trace's length.
+func recordLanguages(promptLang, thinking, answer string) hooks.Languages {
+	return hooks.Languages{
+		Prompt:   promptLang,
+		Thinking: hooks.DetectLanguage(thinking),
+		Answer:   hooks.DetectLanguage(answer),
 	}
 }
 

@@ -72,6 +72,9 @@ type fakeModel struct {
 
 	natural, resume, wait []string
 	closeTag              string
+	// after maps a text the generated part of a prompt ends with (a
+	// thinking prefix) to what the model says next.
+	after map[string][]string
 
 	// chunk groups this many tokens per NDJSON line (default 1).
 	chunk int
@@ -116,7 +119,11 @@ func newFakeServer(t testing.TB, m fakeModel) *fakeServer {
 		m.chunk = 1
 	}
 	f := &fakeServer{t: t, m: m, vocab: map[string]bool{}}
-	for _, s := range [][]string{m.natural, m.resume, m.wait} {
+	scripts := [][]string{m.natural, m.resume, m.wait}
+	for _, s := range m.after {
+		scripts = append(scripts, s)
+	}
+	for _, s := range scripts {
 		for _, p := range s {
 			f.vocab[p] = true
 		}
@@ -184,6 +191,11 @@ func (f *fakeServer) continuation(prompt string) []string {
 		}
 		if k < len(f.m.natural) {
 			acc += f.m.natural[k]
+		}
+	}
+	for suffix, toks := range f.m.after {
+		if strings.HasSuffix(gen, suffix) {
+			return toks
 		}
 	}
 	switch {

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/ollama/ollama/api"
+
+	"github.com/rein-dev/rein/hooks"
 )
 
 // Record is everything about one run. Its JSON is the run record that rein
@@ -40,6 +42,20 @@ type Record struct {
 
 	// ToolCalls are the tool calls the model made (chat path only).
 	ToolCalls []api.ToolCall `json:"tool_calls,omitempty"`
+
+	// Languages are the detected languages (ISO 639-1) of the prompt, the
+	// thinking and the answer; "" where a text is too short or has no
+	// language ("42"). LanguageConsistent is Languages.Consistent(): every
+	// detected language is the same, ignoring "".
+	Languages          hooks.Languages `json:"languages"`
+	LanguageConsistent bool            `json:"language_consistent"`
+	// LanguageSwitch is the sequence of languages the thinking went
+	// through, such as "en→zh", when a LanguageSwitch hook saw it change;
+	// filled by the caller that ran the hook.
+	LanguageSwitch string `json:"language_switch,omitempty"`
+	// Consensus is set on the record of a consensus run: the winning
+	// chain's record, with the vote and every chain's record.
+	Consensus *Consensus `json:"consensus,omitempty"`
 
 	Budgets  Budgets  `json:"budgets"`
 	Passes   []Pass   `json:"passes"`
@@ -94,11 +110,37 @@ type Budgets struct {
 	StepMode        string  `json:"step_mode"`
 	OnLimit         string  `json:"on_limit"`
 	BudgetMessage   string  `json:"budget_message"`
-	NumCtx          int     `json:"num_ctx"`
+	// ThinkPrefix and SystemNote are the request's (see Request).
+	ThinkPrefix string `json:"think_prefix,omitempty"`
+	SystemNote  string `json:"system_note,omitempty"`
+	NumCtx      int    `json:"num_ctx"`
 	// Path is "raw" (/api/generate with raw:true) or "chat".
 	Path    string         `json:"path"`
 	Profile string         `json:"profile"`
 	Options map[string]any `json:"options,omitempty"`
+}
+
+// Consensus describes a run made of several chains that voted on the
+// answer (see package consensus). The record that holds it is the winning
+// chain's, under the consensus run's own id.
+type Consensus struct {
+	// Answer is the winning answer, normalised: the key of Votes it won.
+	Answer string `json:"answer"`
+	// Votes counts the chains per normalised answer; chains with no
+	// answer (failed, or nothing to extract) do not vote.
+	Votes map[string]int `json:"votes"`
+	// Winner is the index in Chains of the winning chain: the earliest
+	// chain with the most votes.
+	Winner int `json:"winner"`
+	// Keys are the chains' normalised answers, in chain order.
+	Keys []string `json:"keys"`
+	// ReasonIn are the chains' reasoning languages ("" where the model
+	// reasoned as it would), in chain order.
+	ReasonIn []string `json:"reason_in"`
+	// WallMS is the whole consensus run's wall time, chains in parallel.
+	WallMS float64 `json:"wall_ms"`
+	// Chains are the chains' own records, in chain order.
+	Chains []*Record `json:"chains"`
 }
 
 // Pass kinds.

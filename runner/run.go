@@ -114,6 +114,18 @@ type Request struct {
 	OnLimit string
 	// BudgetMessage overrides the profile's budget message.
 	BudgetMessage string
+	// ThinkPrefix is thinking text the model is made to have written
+	// already (raw path only): it goes right after the opening thinking tag,
+	// as is, and the model goes on from there. It is part of the trace
+	// (Record.Thinking starts with it, hooks see no token events for it) but
+	// not of the token counts, so it does not spend the thinking budget.
+	// Start it with "\n" for families that put a newline after the tag.
+	// Used to pick the language the model reasons in.
+	ThinkPrefix string
+	// SystemNote is appended, after a blank line, to the system prompt the
+	// run would use (the request's, the profile's, or the model's own); it
+	// carries instructions such as the language of the answer.
+	SystemNote string
 	// Hooks run after the built-in budget and loop hooks, in order. The
 	// caller owns them (and closes them).
 	Hooks []hooks.Hook
@@ -261,8 +273,8 @@ func (rn *run) setup(ctx context.Context) error {
 		rn.rec.ModelDigest = modelDigest(ctx, l, q.Model)
 	}
 
-	// Profile: the caller's, else the family profile that matches the model.
-	rn.lang = hooks.DetectLanguage(q.Prompt)
+	// Profile: the caller's, else the family profile that matches the model,
+	// with the budget message in the prompt's language.
 	if q.Profile != nil {
 		rn.prof = *q.Profile
 	} else {
@@ -316,18 +328,29 @@ func (rn *run) setup(ctx context.Context) error {
 	// Messages, as the server would build them.
 	system := firstNonEmpty(q.System, rn.prof.System)
 	var msgs []api.Message
-	if !rn.chat {
+	if !rn.chat || q.SystemNote != "" {
+		// On the chat path the server adds the model's own system prompt
+		// when the request has none; a note must not replace it.
 		if system == "" {
 			system = show.System
 		}
 	}
-	if system != "" && (len(q.Messages) == 0 || q.Messages[0].Role != "system") {
+	history := q.Messages
+	if q.SystemNote != "" {
+		if len(history) > 0 && history[0].Role == "system" {
+			history = slices.Clone(history)
+			history[0].Content = joinParagraphs(history[0].Content, q.SystemNote)
+		} else {
+			system = joinParagraphs(system, q.SystemNote)
+		}
+	}
+	if system != "" && (len(history) == 0 || history[0].Role != "system") {
 		msgs = append(msgs, api.Message{Role: "system", Content: system})
 	}
 	if !rn.chat {
 		msgs = append(msgs, show.Messages...)
 	}
-	msgs = append(msgs, q.Messages...)
+	msgs = append(msgs, history...)
 	if q.Prompt != "" {
 		msgs = append(msgs, api.Message{Role: "user", Content: q.Prompt})
 	}
@@ -379,6 +402,10 @@ func (rn *run) setup(ctx context.Context) error {
 		rn.chatState = StateAnswerStart
 	}
 	rn.splitter = hooks.NewSplitter(rn.stepMode)
+	if q.ThinkPrefix != "" {
+		rn.setPrefix(q.ThinkPrefix)
+		promptBytes += len(rn.gen)
+	}
 
 	// Options and context size.
 	rn.opts = map[string]any{}
@@ -432,6 +459,8 @@ func (rn *run) setup(ctx context.Context) error {
 		StepMode:        string(rn.stepMode),
 		OnLimit:         rn.onLimit,
 		BudgetMessage:   rn.budgetMsg,
+		ThinkPrefix:     rn.prefix,
+		SystemNote:      q.SystemNote,
 		NumCtx:          numCtx,
 		Path:            "raw",
 		Profile:         rn.prof.Name,
@@ -521,6 +550,45 @@ func modelDigest(ctx context.Context, l Lister, name string) string {
 		}
 	}
 	return ""
+}
+
+// setPrefix puts the request's thinking prefix after the opening tag, as
+// output the model has already produced: into gen, so that every pass
+// sends it, and through the parser into the trace. Its steps are sent to
+// the hooks when the run starts.
+func (rn *run) setPrefix(prefix string) {
+	open := rn.prof.ThinkOpen
+	st := rn.parser.State()
+	switch {
+	case rn.chat:
+		rn.warnf("a thinking prefix needs the raw path; ignored")
+		return
+	case !rn.thinkOn || open == "" || st.Answering():
+		rn.warnf("thinking is off; the thinking prefix is ignored")
+		return
+	}
+	text := prefix
+	if st == StateLookingForOpen {
+		text = open + prefix
+	}
+	rn.gen = append(rn.gen, text...)
+	out := rn.parser.Add(text)
+	rn.thinking.WriteString(out.Thinking)
+	rn.display(hooks.PhaseThinking, out.Thinking)
+	rn.prefixSteps = rn.splitter.Write(out.Thinking)
+	rn.prefix = prefix
+}
+
+// joinParagraphs joins two texts with a blank line; either may be empty.
+func joinParagraphs(a, b string) string {
+	a, b = strings.TrimRight(a, "\n"), strings.TrimLeft(b, "\n")
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "\n\n" + b
 }
 
 func firstNonEmpty(ss ...string) string {

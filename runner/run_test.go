@@ -168,7 +168,7 @@ func TestRecordJSONKeys(t *testing.T) {
 	}
 	want := []string{"run_id", "model", "prompt", "thinking", "answer", "steps", "cut_reason", "done_reason",
 		"loop_repeats", "token_ms", "metrics", "hardware", "model_digest", "ollama_version", "error",
-		"time", "budgets", "passes"}
+		"time", "budgets", "passes", "languages", "language_consistent"}
 	if got := slices.Sorted(maps.Keys(top)); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
 		t.Errorf("top-level keys %v\nwant %v", got, slices.Sorted(slices.Values(want)))
 	}

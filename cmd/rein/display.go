@@ -107,5 +107,15 @@ func printFigures(w io.Writer, rec *runner.Record) {
 		row("wasted tokens", "%d", m.WastedTokens)
 	}
 	row("done reason", "%s", rec.DoneReason)
+	l := rec.Languages
+	lang := func(c string) string { return firstNonEmptyString(c, "-") }
+	consistent := "consistent"
+	if !rec.LanguageConsistent {
+		consistent = "not consistent"
+	}
+	if rec.LanguageSwitch != "" {
+		consistent += ", switched " + rec.LanguageSwitch
+	}
+	row("languages", "prompt %s, thinking %s, answer %s (%s)", lang(l.Prompt), lang(l.Thinking), lang(l.Answer), consistent)
 	tw.Flush()
 }

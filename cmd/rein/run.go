@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/rein-dev/rein/consensus"
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/runner"
 )
@@ -56,6 +58,20 @@ type RunOptions struct {
 	NoLog        bool
 	Hooks        []string
 
+	// OnLanguageSwitch is what a change of language in the thinking does:
+	// warn (the default, also for ""), cut or off.
+	OnLanguageSwitch string
+	// ReasonIn makes the model reason in this language (ISO 639-1).
+	ReasonIn string
+	// Consensus lists the reasoning languages of a consensus run, one
+	// chain each; ConsensusSamples runs that many chains per language (or,
+	// alone, in one language). ConsensusModels gives each chain a model of
+	// its own. Parallel bounds the chains running at once (0: all).
+	Consensus        []string
+	ConsensusSamples int
+	ConsensusModels  []string
+	Parallel         int
+
 	// ExtraHooks run after the external hooks (library callers and tests).
 	ExtraHooks []hooks.Hook
 
@@ -83,7 +99,9 @@ changes the budgets between turns (/set max-steps 8, /set think off), /bye
 leaves.`,
 		Example: `  rein run qwen3:0.6b "What is 17*3?" --max-steps 8
   rein run magistral:24b --max-think-tokens 2000 --verbose < question.txt
-  rein run qwen3:4b "Solve x^2=2" --json --hook 'python3 my_hook.py'`,
+  rein run qwen3:4b "Solve x^2=2" --json --hook 'python3 my_hook.py'
+  rein run qwen3:4b "Combien font 17 fois 3 ?" --reason-in en
+  rein run qwen3:4b "Сколько будет 17*3?" --consensus en,zh,fr --verbose`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Model = args[0]
@@ -127,6 +145,12 @@ leaves.`,
 	f.StringVar(&opts.Log, "log", "", "append the run record to this JSONL file (default $REIN_LOG or $XDG_STATE_HOME/rein/runs.jsonl)")
 	f.BoolVar(&opts.NoLog, "no-log", false, "do not log the run")
 	f.StringArrayVar(&opts.Hooks, "hook", nil, "external hook program with arguments, split into words without a shell (repeatable)")
+	f.StringVar(&opts.OnLanguageSwitch, "on-language-switch", "warn", "when the thinking changes language: warn (one line on stderr), cut (cut the thinking, reason hook) or off")
+	f.StringVar(&opts.ReasonIn, "reason-in", "", "make the model reason in this language (en, fr, es, ru, zh, …: a thinking prefix) and answer in the prompt's")
+	f.StringSliceVar(&opts.Consensus, "consensus", nil, "run one chain per reasoning language (e.g. en,zh,fr), in parallel, and print the answer most chains agree on")
+	f.IntVar(&opts.ConsensusSamples, "consensus-samples", 1, "chains per language; alone, N samples in one language (the prompt's, or --reason-in's) with seeds seed+i")
+	f.StringSliceVar(&opts.ConsensusModels, "consensus-models", nil, "one model per consensus chain, in chain order, instead of MODEL (ensembles; tests)")
+	f.IntVar(&opts.Parallel, "parallel", 0, "consensus chains running at once (0: all; the server queues beyond OLLAMA_NUM_PARALLEL)")
 	return cmd
 }
 
@@ -180,6 +204,9 @@ func (o *RunOptions) request() (*runner.Request, error) {
 	if err := req.Validate(); err != nil && req.Prompt != "" {
 		return nil, usageError{err}
 	}
+	if err := o.checkLanguageFlags(); err != nil {
+		return nil, err
+	}
 	return req, nil
 }
 
@@ -198,6 +225,13 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	}
 	defer closeHooks()
 	req.Hooks = append(userHooks, opts.ExtraHooks...)
+	if opts.consensusMode() {
+		if !opts.PromptSet {
+			return usageErrorf("--consensus and --consensus-samples need a prompt")
+		}
+		_, err = opts.runConsensus(ctx, client, req)
+		return err
+	}
 	if !opts.PromptSet {
 		return chatLoop(ctx, opts, client, req)
 	}
@@ -210,7 +244,16 @@ func (opts *RunOptions) runOnce(ctx context.Context, client runner.Backend, req 
 	ios := opts.IO
 	disp := &display{ios: ios, hide: opts.HideThinking, quiet: opts.JSON}
 	r := &runner.Runner{Backend: client, Now: opts.Now, OnToken: disp.token}
-	rec, err := r.Run(ctx, req)
+	q := *req
+	if opts.ReasonIn != "" {
+		q = *consensus.ChainRequest(&q, opts.ReasonIn, hooks.DetectLanguage(q.Prompt))
+	}
+	watch := opts.langWatch()
+	if watch != nil {
+		q.Hooks = append(slices.Clone(q.Hooks), watch.hook)
+	}
+	rec, err := r.Run(ctx, &q)
+	watch.apply(rec)
 	disp.end()
 	for _, w := range rec.Warnings {
 		fmt.Fprintln(ios.ErrOut, "rein: warning: "+w)
@@ -231,17 +274,22 @@ func (opts *RunOptions) runOnce(ctx context.Context, client runner.Backend, req 
 	} else if opts.Verbose {
 		printFigures(ios.ErrOut, rec)
 	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return rec, errInterrupted
-		}
-		var se api.StatusError
-		if errors.As(err, &se) && se.StatusCode == 404 {
-			return rec, modelNotFoundError{req.Model}
-		}
-		return rec, fmt.Errorf("run %s: %w", req.Model, err)
+	return rec, runError(ctx, err, req.Model)
+}
+
+// runError turns a run's error into the command's.
+func runError(ctx context.Context, err error, model string) error {
+	if err == nil {
+		return nil
 	}
-	return rec, nil
+	if ctx.Err() != nil {
+		return errInterrupted
+	}
+	var se api.StatusError
+	if errors.As(err, &se) && se.StatusCode == 404 {
+		return modelNotFoundError{model}
+	}
+	return fmt.Errorf("run %s: %w", model, err)
 }
 
 // startHooks starts the external hooks named on the command line.

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rein-dev/rein/consensus"
+	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/runner"
+)
+
+// What --on-language-switch takes.
+const (
+	langSwitchWarn = "warn"
+	langSwitchCut  = "cut"
+	langSwitchOff  = "off"
+)
+
+// checkLanguageFlags validates --on-language-switch, --reason-in and the
+// consensus flags, and normalises the language codes.
+func (o *RunOptions) checkLanguageFlags() error {
+	switch o.OnLanguageSwitch {
+	case "", langSwitchWarn, langSwitchCut, langSwitchOff:
+	default:
+		return usageErrorf("--on-language-switch must be warn, cut or off, not %q", o.OnLanguageSwitch)
+	}
+	known := func(flag, l string) (string, error) {
+		l = strings.ToLower(strings.TrimSpace(l))
+		if consensus.ReasonSentence(l) == "" {
+			return "", usageErrorf("%s: unknown language %q (want one of %s)", flag, l, strings.Join(consensus.Languages(), ", "))
+		}
+		return l, nil
+	}
+	if o.ReasonIn != "" {
+		l, err := known("--reason-in", o.ReasonIn)
+		if err != nil {
+			return err
+		}
+		o.ReasonIn = l
+	}
+	for i, l := range o.Consensus {
+		l, err := known("--consensus", l)
+		if err != nil {
+			return err
+		}
+		o.Consensus[i] = l
+	}
+	if o.ReasonIn != "" && len(o.Consensus) > 0 {
+		return usageErrorf("--reason-in and --consensus both set the reasoning language: use one")
+	}
+	if o.ConsensusSamples < 1 {
+		return usageErrorf("--consensus-samples must be 1 or more, not %d", o.ConsensusSamples)
+	}
+	if o.Parallel < 0 {
+		return usageErrorf("--parallel must be 0 or more, not %d", o.Parallel)
+	}
+	if len(o.ConsensusModels) > 0 {
+		if !o.consensusMode() {
+			return usageErrorf("--consensus-models needs --consensus or --consensus-samples")
+		}
+		if n := len(o.chains()); len(o.ConsensusModels) != n {
+			return usageErrorf("--consensus-models lists %d models for %d chains", len(o.ConsensusModels), n)
+		}
+	}
+	return nil
+}
+
+// consensusMode reports whether the run is a consensus of several chains.
+func (o *RunOptions) consensusMode() bool {
+	return len(o.Consensus) > 0 || o.ConsensusSamples > 1
+}
+
+// chains lists the consensus chains: for each language of --consensus
+// (else --reason-in's, else the model's own), --consensus-samples chains,
+// with seeds seed+i when there are several.
+func (o *RunOptions) chains() []consensus.Chain {
+	langs := o.Consensus
+	if len(langs) == 0 {
+		langs = []string{o.ReasonIn}
+	}
+	var out []consensus.Chain
+	for _, l := range langs {
+		for k := range o.ConsensusSamples {
+			c := consensus.Chain{Lang: l}
+			if o.ConsensusSamples > 1 {
+				s := o.Seed + k
+				c.Seed = &s
+			}
+			out = append(out, c)
+		}
+	}
+	for i := range out {
+		if i < len(o.ConsensusModels) {
+			out[i].Model = o.ConsensusModels[i]
+		}
+	}
+	return out
+}
+
+// langWatch runs a LanguageSwitch hook for one run and reports what it saw.
+type langWatch struct {
+	hook *hooks.LanguageSwitch
+	path []string // the languages the thinking went through
+	at   int      // thinking tokens at the first switch
+}
+
+// langWatch returns a watch for --on-language-switch; nil when off.
+func (o *RunOptions) langWatch() *langWatch {
+	if o.OnLanguageSwitch == langSwitchOff {
+		return nil
+	}
+	w := &langWatch{}
+	w.hook = &hooks.LanguageSwitch{
+		Cut: o.OnLanguageSwitch == langSwitchCut,
+		OnSwitch: func(from, to string, ev *hooks.Event) {
+			if len(w.path) == 0 {
+				w.path, w.at = []string{from}, ev.ThinkingTokens
+			}
+			w.path = append(w.path, to)
+		},
+	}
+	return w
+}
+
+// apply records a switch in the run's record: language_switch, and one
+// warning, which the command prints.
+func (w *langWatch) apply(rec *runner.Record) {
+	if w == nil || rec == nil || len(w.path) == 0 {
+		return
+	}
+	rec.LanguageSwitch = strings.Join(w.path, "→")
+	msg := fmt.Sprintf("the thinking switched language, %s, at thinking token %d", rec.LanguageSwitch, w.at)
+	if w.hook.Cut {
+		msg += "; cut there"
+	}
+	rec.Warnings = append(rec.Warnings, msg)
+}
+
+// lockedHook serialises a hook that every chain of a consensus shares
+// (external hooks, library hooks), since chains run in parallel.
+type lockedHook struct {
+	mu *sync.Mutex
+	h  hooks.Hook
+}
+
+func (l lockedHook) OnEvent(ctx context.Context, ev *hooks.Event) hooks.Decision {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.h.OnEvent(ctx, ev)
+}
+
+// runConsensus runs the chains of --consensus / --consensus-samples, votes,
+// prints the winner's answer (and the vote table with --verbose), and logs
+// one record: the winner's, with the vote and every chain's record.
+func (opts *RunOptions) runConsensus(ctx context.Context, client runner.Backend, req *runner.Request) (*runner.Record, error) {
+	ios := opts.IO
+	chains := opts.chains()
+	base := *req
+	var mu sync.Mutex
+	base.Hooks = nil
+	for _, h := range req.Hooks {
+		base.Hooks = append(base.Hooks, lockedHook{&mu, h})
+	}
+	watches := make([]*langWatch, len(chains))
+	r := &runner.Runner{Backend: client, Now: opts.Now}
+	rec, err := consensus.Run(ctx, r, &base, chains, consensus.Options{
+		Parallel: opts.Parallel,
+		Now:      opts.Now,
+		Hooks: func(i int) []hooks.Hook {
+			watches[i] = opts.langWatch()
+			if watches[i] == nil {
+				return nil
+			}
+			return []hooks.Hook{watches[i].hook}
+		},
+		Done: func(i int, rec *runner.Record, _ error) {
+			watches[i].apply(rec)
+			if opts.Verbose && !opts.JSON {
+				fmt.Fprintf(ios.ErrOut, "rein: chain %d/%d%s done in %s: %s\n", i+1, len(chains), chainLabel(chains[i]),
+					time.Duration(rec.Metrics.WallMS*float64(time.Millisecond)).Round(time.Millisecond), shorten(rec.Answer, 60))
+			}
+		},
+	})
+	if rec == nil {
+		return nil, err
+	}
+	c := rec.Consensus
+	// Each chain's warnings, then the consensus's own (failed chains).
+	for i, ch := range c.Chains {
+		for _, w := range ch.Warnings {
+			fmt.Fprintf(ios.ErrOut, "rein: warning: chain %d%s: %s\n", i+1, chainLabel(chains[i]), w)
+		}
+	}
+	for _, w := range rec.Warnings[len(c.Chains[c.Winner].Warnings):] {
+		fmt.Fprintln(ios.ErrOut, "rein: warning: "+w)
+	}
+	if !opts.NoLog {
+		if path := firstNonEmptyString(opts.Log, defaultLogPath()); path != "" {
+			if lerr := hooks.AppendJSONL(path, rec, logMaxBytes); lerr != nil {
+				fmt.Fprintf(ios.ErrOut, "rein: warning: run log %s: %v\n", path, lerr)
+			}
+		}
+	}
+	switch {
+	case opts.JSON:
+		enc := json.NewEncoder(ios.Out)
+		enc.SetEscapeHTML(false)
+		if jerr := enc.Encode(rec); jerr != nil && err == nil {
+			err = jerr
+		}
+	default:
+		if rec.Answer != "" {
+			fmt.Fprintln(ios.Out, strings.TrimRight(rec.Answer, "\n"))
+		}
+		if opts.Verbose {
+			printVotes(ios.ErrOut, chains, rec)
+		}
+	}
+	return rec, runError(ctx, err, rec.Model)
+}
+
+// chainLabel names a chain's language and model for messages.
+func chainLabel(c consensus.Chain) string {
+	var parts []string
+	if c.Lang != "" {
+		parts = append(parts, c.Lang)
+	}
+	if c.Seed != nil {
+		parts = append(parts, fmt.Sprintf("seed %d", *c.Seed))
+	}
+	if c.Model != "" {
+		parts = append(parts, c.Model)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// printVotes prints the vote table of a consensus run.
+func printVotes(w io.Writer, chains []consensus.Chain, rec *runner.Record) {
+	c := rec.Consensus
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "chain\treason-in\tthought in\tmodel\tseed\tanswer\tvotes\t")
+	for i, ch := range c.Chains {
+		lang := firstNonEmptyString(c.ReasonIn[i], "-")
+		seed := "-"
+		if chains[i].Seed != nil {
+			seed = fmt.Sprint(*chains[i].Seed)
+		}
+		key, votes, note := c.Keys[i], "", ""
+		if key == "" {
+			key = "-"
+		} else {
+			votes = fmt.Sprint(c.Votes[key])
+		}
+		switch {
+		case ch.Error != "":
+			note = "failed: " + shorten(ch.Error, 50)
+		case i == c.Winner && c.Answer != "":
+			note = "← winner"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, lang, firstNonEmptyString(ch.Languages.Thinking, "-"),
+			ch.Model, seed, shorten(key, 40), votes, note)
+	}
+	tw.Flush()
+	voters := 0
+	for _, n := range c.Votes {
+		voters += n
+	}
+	wall := time.Duration(c.WallMS * float64(time.Millisecond)).Round(time.Millisecond)
+	if c.Answer == "" {
+		fmt.Fprintf(w, "consensus: no answer from %d chain(s), in %s\n", len(c.Chains), wall)
+		return
+	}
+	fmt.Fprintf(w, "consensus: %s, %d of %d vote(s), chain %d, in %s\n", c.Answer, c.Votes[c.Answer], voters, c.Winner+1, wall)
+}
+
+// shorten shortens text to one line of at most n runes.
+func shorten(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
