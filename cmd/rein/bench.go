@@ -1,0 +1,658 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ollama/ollama/api"
+	"github.com/ollama/ollama/envconfig"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/rein-dev/rein/bench"
+	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/models/scripted"
+	"github.com/rein-dev/rein/runner"
+)
+
+func init() { subcommands = append(subcommands, newBenchCmd) }
+
+// defaultResults is the results file when -o is not given.
+const defaultResults = "results.jsonl"
+
+// BenchOptions are the flags of `rein bench`.
+type BenchOptions struct {
+	IO  *IOStreams
+	Now func() time.Time
+
+	Models    []string
+	Suite     string
+	Budgets   string
+	Repeats   int
+	Seed      int
+	Out       string
+	Parallel  int
+	Hosts     []string
+	MaxTokens int
+	NumCtx    int
+	KeepAlive time.Duration
+	NoWarmup  bool
+	JSON      bool
+
+	// OnProgress, when set, is called after the progress display with
+	// bench.Options.Progress's arguments (tests use it to interrupt a
+	// bench halfway).
+	OnProgress func(done, total, skipped int)
+
+	changed map[string]bool
+}
+
+func newBenchCmd(ios *IOStreams) *cobra.Command {
+	return newBenchCmdWith(&BenchOptions{IO: ios, Now: time.Now})
+}
+
+func newBenchCmdWith(opts *BenchOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench --suite FILE|seed|demo --models A,B [flags]",
+		Short: "Run a suite over models × budgets × repeats and record every run",
+		Long: `Run every case of a suite on every model, under every budget, a number of
+times, and append one record per run to a results JSONL file (-o, default
+` + defaultResults + ` in the current directory). A record is the record
+` + "`rein run --json`" + ` prints plus case, variant, budget, repeat, seed, check
+({pass, detail}, or null when the case has no check) and host. Turn results
+into tables and plots with ` + "`rein report`" + `.
+
+The suite is a YAML file, or a built-in one: seed (questions that expose
+weak reasoning models) or demo (cases for the scripted demo models; with no
+--models it runs on them and creates them where they are missing, and with
+no --host and no server at OLLAMA_HOST it starts a private one).
+
+Budgets are comma-separated: steps=N, think-tokens=N, think-time=DURATION,
+loop=K (0: off) and none, combined with + (steps=8+think-tokens=2000). A bare
+number takes the key before it (steps=2,4,8 is three budgets). Every budget,
+none included, keeps the default loop cut (loop=3) unless it names loop=K,
+and the hard --max-tokens cap, so no run goes on forever.
+
+The bench is resumable: runs already in the results file (same model, case,
+variant, budget, repeat and seed) are skipped, so after Ctrl-C (exit 130,
+finished runs are kept) the same command goes on where it stopped. Runs that
+ended in an error or were interrupted are done again.
+
+A warm-up run per model and host comes first and is not recorded; keep_alive
+keeps the model loaded, and num_ctx is fixed per model for the whole bench,
+so no run reloads it. Progress and an ETA go to stderr; stdout gets one
+summary line at the end (or a JSON object with --json). The exit code is 1
+when some runs ended in an error (they are retried by the next bench), 0
+otherwise, whatever the checks say.`,
+		Example: `  rein bench --suite demo --budgets steps=2,none,think-tokens=20
+  rein bench --models qwen3:0.6b,qwen3:4b --suite seed --budgets steps=2,4,8,16,none --repeats 3 -o runs.jsonl
+  rein bench --models qwen3:4b --suite my.yaml --host gpu1:11434 --host gpu2:11434 --parallel 2`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.changed = map[string]bool{}
+			cmd.Flags().Visit(func(f *pflag.Flag) { opts.changed[f.Name] = true })
+			return benchRun(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&opts.Models, "models", nil, "models to run, comma-separated or repeated (default with --suite demo: the demo models)")
+	f.StringVar(&opts.Suite, "suite", "", "suite: a YAML file, or the built-in seed or demo (required)")
+	f.StringVar(&opts.Budgets, "budgets", bench.KeyNone, "budgets, comma-separated: steps=N, think-tokens=N, think-time=D, loop=K, none; + combines")
+	f.IntVar(&opts.Repeats, "repeats", 1, "runs of each model × case × budget; repeat r samples with seed --seed+r")
+	f.IntVar(&opts.Seed, "seed", 0, "sampling seed of the first repeat")
+	f.StringVarP(&opts.Out, "output", "o", defaultResults, "results JSONL file; records are appended and runs already in it skipped")
+	f.IntVar(&opts.Parallel, "parallel", 1, "runs at once on each host (for servers started with OLLAMA_NUM_PARALLEL)")
+	f.StringSliceVar(&opts.Hosts, "host", nil, "Ollama server to spread the runs over, as OLLAMA_HOST takes it (repeatable; default $OLLAMA_HOST)")
+	f.IntVar(&opts.MaxTokens, "max-tokens", runner.DefaultMaxTokens, "hard cap on all generated tokens of a run, under every budget")
+	f.IntVar(&opts.NumCtx, "num-ctx", 0, "context size (default: one per model, prompt + --max-tokens + a margin, within the training context)")
+	f.DurationVar(&opts.KeepAlive, "keep-alive", 30*time.Minute, "how long the server keeps a model loaded after a run (negative: for ever)")
+	f.BoolVar(&opts.NoWarmup, "no-warmup", false, "skip the unrecorded warm-up run of each model")
+	f.BoolVar(&opts.JSON, "json", false, "print the summary as one JSON object on stdout")
+	return cmd
+}
+
+// benchSummary is the summary printed at the end (--json keys).
+type benchSummary struct {
+	Results     string   `json:"results"`
+	Total       int      `json:"total"`
+	Skipped     int      `json:"skipped"`
+	Ran         int      `json:"ran"`
+	Passed      int      `json:"passed"`
+	Failed      int      `json:"failed"`
+	Unchecked   int      `json:"unchecked"`
+	Errors      int      `json:"errors"`
+	Interrupted int      `json:"interrupted"`
+	ElapsedMS   float64  `json:"elapsed_ms"`
+	Warnings    []string `json:"warnings"`
+}
+
+// benchHost is one Ollama server of the bench.
+type benchHost struct {
+	url    *url.URL
+	client *api.Client
+}
+
+func (o *BenchOptions) validate() error {
+	for _, b := range []struct {
+		name   string
+		v, min int
+	}{
+		{"--repeats", o.Repeats, 1}, {"--parallel", o.Parallel, 1}, {"--max-tokens", o.MaxTokens, 1}, {"--num-ctx", o.NumCtx, 0},
+	} {
+		if b.v < b.min {
+			return usageErrorf("%s must be %d or more, not %d", b.name, b.min, b.v)
+		}
+	}
+	if o.Suite == "" {
+		return usageErrorf("bench: --suite is required (a YAML file, seed or demo)")
+	}
+	if o.Out == "" {
+		return usageErrorf("bench: -o must name a results file")
+	}
+	return nil
+}
+
+func benchRun(ctx context.Context, opts *BenchOptions) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	budgets, err := bench.ParseBudgets(opts.Budgets)
+	if err != nil {
+		return usageErrorf("--budgets: %v", err)
+	}
+	suite, err := bench.OpenSuite(opts.Suite)
+	if err != nil {
+		return fmt.Errorf("suite: %w", err)
+	}
+	isDemo := suite.File == "builtin:demo"
+	models, err := benchModels(opts.Models, isDemo)
+	if err != nil {
+		return err
+	}
+	jobs := bench.Jobs(models, suite, budgets, opts.Repeats, opts.Seed)
+	if len(jobs) == 0 {
+		return usageErrorf("bench: no case of suite %s runs on %s", suite.Name, strings.Join(models, ", "))
+	}
+
+	hosts, stop, err := opts.connectHosts(ctx, isDemo && !opts.changed["host"])
+	if err != nil {
+		return err
+	}
+	defer stop()
+	ios := opts.IO
+	numCtx := map[string]int{}
+	for _, m := range models {
+		// The smallest training context over the hosts, so that every host
+		// runs the model with the same num_ctx.
+		train := 0
+		for _, h := range hosts {
+			n, err := prepareModel(ctx, ios, h, m)
+			if err != nil {
+				return err
+			}
+			if n > 0 && (train == 0 || n < train) {
+				train = n
+			}
+		}
+		numCtx[m] = opts.contextFor(jobs, m, train)
+	}
+
+	keepAlive := &api.Duration{Duration: opts.KeepAlive}
+	var runners []bench.Runner
+	for _, h := range hosts {
+		runners = append(runners, &benchRunner{client: h.client, host: h.url.Host, maxTokens: opts.MaxTokens,
+			numCtx: numCtx, keepAlive: keepAlive, now: opts.Now})
+	}
+
+	hostWord := "host"
+	if len(hosts) > 1 {
+		hostWord = "hosts"
+	}
+	fmt.Fprintf(ios.ErrOut, "bench: %d runs of suite %s: %s × %d budgets × %d repeats on %d %s, results in %s\n",
+		len(jobs), suite.Name, plural(len(models), "model"), len(budgets), opts.Repeats, len(hosts), hostWord, opts.Out)
+	view := newBenchProgress(ios, opts.Out, opts.Now)
+	sum, runErr := bench.Run(ctx, runners[0], jobs, bench.Options{
+		Out: opts.Out, Parallel: opts.Parallel, Runners: runners[1:], Warmup: !opts.NoWarmup,
+		Progress: func(done, total, skipped int) {
+			view.update(done, total, skipped)
+			if opts.OnProgress != nil {
+				opts.OnProgress(done, total, skipped)
+			}
+		},
+	})
+	view.stop()
+	for _, w := range sum.Warnings {
+		fmt.Fprintln(ios.ErrOut, "rein: warning: "+w)
+	}
+
+	s := benchSummary{Results: opts.Out, Total: sum.Total, Skipped: sum.Skipped, Ran: sum.Ran, Passed: sum.Passed,
+		Failed: sum.Failed, Unchecked: sum.Unchecked, Errors: sum.Errors, Interrupted: sum.Interrupted,
+		ElapsedMS: float64(sum.Elapsed.Microseconds()) / 1000, Warnings: sum.Warnings}
+	if s.Warnings == nil {
+		s.Warnings = []string{}
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(ios.Out)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(ios.Out, summaryLine(s, sum.Elapsed))
+	}
+
+	switch {
+	case runErr != nil && ctx.Err() != nil && errors.Is(runErr, ctx.Err()):
+		fmt.Fprintf(ios.ErrOut, "interrupted: %s kept in %s; run the same command again to go on\n",
+			plural(sum.Ran-sum.Interrupted-sum.Errors, "finished run"), opts.Out)
+		return errInterrupted
+	case runErr != nil:
+		return runErr
+	case sum.Errors > 0:
+		return fmt.Errorf("%d of %s ended in an error (see \"error\" in %s); run the same command again to retry them",
+			sum.Errors, plural(sum.Ran, "run"), opts.Out)
+	}
+	return nil
+}
+
+// benchModels returns the models to run: the flag's, without duplicates,
+// or the demo models for the demo suite.
+func benchModels(flag []string, isDemo bool) ([]string, error) {
+	var models []string
+	for _, m := range flag {
+		m = strings.TrimSpace(m)
+		if m == "" {
+			continue
+		}
+		if slices.Contains(models, m) {
+			return nil, usageErrorf("--models: %s given twice", m)
+		}
+		models = append(models, m)
+	}
+	if len(models) == 0 && isDemo {
+		for _, d := range scripted.DemoModels() {
+			models = append(models, d.Name)
+		}
+	}
+	if len(models) == 0 {
+		return nil, usageErrorf("bench: --models is required (comma-separated model names)")
+	}
+	return models, nil
+}
+
+// connectHosts returns a client for each --host, or for OLLAMA_HOST. With
+// private set (the demo suite and no --host) and no server at OLLAMA_HOST,
+// it starts a private server, as `rein dev demo` does; stop stops it.
+func (o *BenchOptions) connectHosts(ctx context.Context, private bool) ([]benchHost, func(), error) {
+	if len(o.Hosts) == 0 && private {
+		c, stop, err := connect(ctx, o.IO)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []benchHost{{url: envconfig.Host(), client: c}}, stop, nil
+	}
+	var urls []*url.URL
+	for _, h := range o.Hosts {
+		u, err := parseHost(h)
+		if err != nil {
+			return nil, nil, usageErrorf("--host %q: %v", h, err)
+		}
+		if slices.ContainsFunc(urls, func(v *url.URL) bool { return v.String() == u.String() }) {
+			return nil, nil, usageErrorf("--host %s given twice", u.Host)
+		}
+		urls = append(urls, u)
+	}
+	if len(urls) == 0 {
+		urls = []*url.URL{envconfig.Host()}
+	}
+	var hosts []benchHost
+	for _, u := range urls {
+		c := api.NewClient(u, http.DefaultClient)
+		vctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := c.Version(vctx)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, nil, errInterrupted
+			}
+			return nil, nil, fmt.Errorf("cannot reach Ollama at %s: start it with `ollama serve`, or pass --host (%v)", u, err)
+		}
+		hosts = append(hosts, benchHost{url: u, client: c})
+	}
+	return hosts, func() {}, nil
+}
+
+// parseHost reads a host as OLLAMA_HOST takes it: "host", "host:port",
+// ":port", "http://host:port" or "https://host".
+func parseHost(s string) (*url.URL, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, errors.New("empty host")
+	}
+	defaultPort := "11434"
+	scheme, hostport, ok := strings.Cut(s, "://")
+	switch {
+	case !ok:
+		scheme, hostport = "http", s
+	case scheme == "http":
+		defaultPort = "80"
+	case scheme == "https":
+		defaultPort = "443"
+	default:
+		return nil, fmt.Errorf("scheme %q: want http or https", scheme)
+	}
+	hostport, path, _ := strings.Cut(hostport, "/")
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host, port = hostport, defaultPort
+		if ip := net.ParseIP(strings.Trim(hostport, "[]")); ip != nil {
+			host = ip.String()
+		}
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
+		return nil, fmt.Errorf("bad port %q", port)
+	}
+	u := &url.URL{Scheme: scheme, Host: net.JoinHostPort(host, port)}
+	if path != "" {
+		u.Path = "/" + path
+	}
+	return u, nil
+}
+
+// prepareModel makes sure a model is on a host, creating a missing demo
+// model, and returns its training context (0 when unknown).
+func prepareModel(ctx context.Context, ios *IOStreams, h benchHost, model string) (int, error) {
+	show, err := h.client.Show(ctx, &api.ShowRequest{Model: model})
+	var se api.StatusError
+	if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
+		for _, d := range scripted.DemoModels() {
+			if d.Name != model {
+				continue
+			}
+			m, berr := scripted.Build(d.Spec)
+			if berr != nil {
+				return 0, fmt.Errorf("demo model %s: %w", d.Name, berr)
+			}
+			if cerr := scripted.Create(ctx, h.client, d.Name, m, ""); cerr != nil {
+				return 0, cerr
+			}
+			fmt.Fprintln(ios.ErrOut, dim(ios, "created "+d.Name+" on "+h.url.Host))
+			show, err = h.client.Show(ctx, &api.ShowRequest{Model: model})
+			break
+		}
+	}
+	if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
+		return 0, modelNotFoundError{model}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, errInterrupted
+		}
+		return 0, fmt.Errorf("model %s on %s: %w", model, h.url.Host, err)
+	}
+	return trainContext(show.ModelInfo), nil
+}
+
+// trainContext reads "<arch>.context_length" from a model's info.
+func trainContext(info map[string]any) int {
+	arch, _ := info["general.architecture"].(string)
+	for k, v := range info {
+		if k == arch+".context_length" || (arch == "" && strings.HasSuffix(k, ".context_length")) {
+			if f, ok := v.(float64); ok && f > 0 {
+				return int(f)
+			}
+		}
+	}
+	return 0
+}
+
+// numCtxMargin is the room num_ctx keeps, besides the prompt and
+// --max-tokens, for the chat template, a profile's system prompt, the
+// budget message and the tags.
+const numCtxMargin = 4096
+
+// contextFor returns num_ctx for a model: --num-ctx, or room for its
+// longest prompt (bytes bound tokens), --max-tokens and a margin, rounded
+// up to 1024 and within the training context. One size for the whole bench
+// means no run reloads the model.
+func (o *BenchOptions) contextFor(jobs []bench.Job, model string, train int) int {
+	if o.NumCtx > 0 {
+		return o.NumCtx
+	}
+	longest := 0
+	for _, j := range jobs {
+		if j.Model == model {
+			n := len(j.Prompt)
+			if j.Case != nil {
+				n += len(j.Case.System)
+			}
+			longest = max(longest, n)
+		}
+	}
+	n := (longest + o.MaxTokens + numCtxMargin + 1023) / 1024 * 1024
+	if train > 0 && n > train {
+		n = train
+	}
+	return n
+}
+
+// benchRunner runs bench jobs on one Ollama host with the runner.
+type benchRunner struct {
+	client    runner.Backend
+	host      string
+	maxTokens int
+	numCtx    map[string]int
+	keepAlive *api.Duration
+	now       func() time.Time
+}
+
+// warmupReason is the abort that ends a warm-up run once the model is
+// loaded and the prompt evaluated.
+const warmupReason = "warm-up done"
+
+// request maps a job to a runner request.
+func (b *benchRunner) request(job bench.Job) *runner.Request {
+	seed := job.Seed
+	req := &runner.Request{
+		Model: job.Model, Prompt: job.Prompt, Think: true,
+		MaxTokens: b.maxTokens, NumCtx: b.numCtx[job.Model], KeepAlive: b.keepAlive, Seed: &seed,
+		MaxSteps: job.Budget.MaxSteps, MaxThinkTokens: job.Budget.MaxThinkTokens,
+		MaxThinkTime: job.Budget.MaxThinkTime, Loop: job.Budget.LoopCut(),
+	}
+	if job.Case != nil {
+		req.System = job.Case.System
+	}
+	if job.Warmup {
+		// The runner's prefill pass loads the model and evaluates the
+		// prompt with the bench's num_ctx; the run ends at its start.
+		req.MaxSteps, req.MaxThinkTokens, req.MaxThinkTime, req.Loop = 0, 0, 0, 0
+		req.Hooks = []hooks.Hook{hooks.Func(func(_ context.Context, ev *hooks.Event) hooks.Decision {
+			if ev.Kind == hooks.KindRunStart {
+				return hooks.Decision{Action: hooks.Abort, Reason: warmupReason}
+			}
+			return hooks.Decision{}
+		})}
+	}
+	return req
+}
+
+// Run runs a job and returns its run record as a JSON object, with the
+// host that ran it.
+func (b *benchRunner) Run(ctx context.Context, job bench.Job) (map[string]any, error) {
+	r := &runner.Runner{Backend: b.client, Now: b.now}
+	rec, err := r.Run(ctx, b.request(job))
+	if job.Warmup && errors.Is(err, runner.ErrAborted) && ctx.Err() == nil {
+		rec.Error, err = "", nil
+	}
+	var se api.StatusError
+	if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
+		err = fmt.Errorf("%w: %w", modelNotFoundError{job.Model}, err)
+	}
+	m, jerr := recordMap(rec)
+	if jerr != nil {
+		return nil, errors.Join(err, jerr)
+	}
+	m["host"] = b.host
+	return m, err
+}
+
+// recordMap turns a run record into its JSON object.
+func recordMap(rec *runner.Record) (map[string]any, error) {
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("run record: %w", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("run record: %w", err)
+	}
+	return m, nil
+}
+
+func summaryLine(s benchSummary, elapsed time.Duration) string {
+	line := fmt.Sprintf("%s: %d passed, %d failed, %d unchecked", plural(s.Ran, "run"), s.Passed, s.Failed, s.Unchecked)
+	if s.Errors > 0 {
+		line += fmt.Sprintf(", %d errors", s.Errors)
+	}
+	if s.Interrupted > 0 {
+		line += fmt.Sprintf(", %d interrupted", s.Interrupted)
+	}
+	line += fmt.Sprintf("; %d skipped; %s; %s", s.Skipped, elapsed.Round(10*time.Millisecond), s.Results)
+	return line
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// benchProgress shows the bench's progress on stderr: one bar for the
+// whole matrix with an ETA on a terminal, redrawn each second so that its
+// clock moves during long runs; else a plain line now and then.
+type benchProgress struct {
+	w       io.Writer
+	tty     bool
+	color   bool
+	results string
+	now     func() time.Time
+
+	// mu serialises the bar's updates and its redraws.
+	mu    sync.Mutex
+	bar   *progressbar.ProgressBar
+	tick  *time.Ticker
+	done  chan struct{}
+	start time.Time
+	last  time.Time
+	// lineEvery is the least time between two plain lines.
+	lineEvery time.Duration
+	lastDone  int
+	started   bool
+}
+
+func newBenchProgress(ios *IOStreams, results string, now func() time.Time) *benchProgress {
+	if now == nil {
+		now = time.Now
+	}
+	return &benchProgress{w: ios.ErrOut, tty: ios.ErrIsTerminal, color: ios.Color, results: results,
+		now: now, lineEvery: 2 * time.Second, lastDone: -1}
+}
+
+// update is bench.Options.Progress: calls are serialised.
+func (p *benchProgress) update(done, total, skipped int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.started {
+		p.started = true
+		p.start = p.now()
+		if skipped > 0 {
+			fmt.Fprintf(p.w, "skipped %s already in %s\n", plural(skipped, "run"), p.results)
+		}
+		if total == 0 {
+			return
+		}
+		if p.tty {
+			w := p.w
+			p.bar = progressbar.NewOptions(total,
+				progressbar.OptionSetWriter(w),
+				progressbar.OptionSetDescription("bench"),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetWidth(30),
+				progressbar.OptionSetPredictTime(true),
+				progressbar.OptionSetElapsedTime(true),
+				progressbar.OptionShowElapsedTimeOnFinish(),
+				progressbar.OptionEnableColorCodes(p.color),
+				progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+			)
+			_ = p.bar.RenderBlank()
+			p.tick, p.done = time.NewTicker(time.Second), make(chan struct{})
+			go p.redraw(p.tick, p.done)
+		}
+	}
+	if total == 0 {
+		return
+	}
+	if p.bar != nil {
+		_ = p.bar.Set(done)
+		return
+	}
+	now := p.now()
+	if done == 0 || done == p.lastDone || (done < total && now.Sub(p.last) < p.lineEvery) {
+		return
+	}
+	p.last, p.lastDone = now, done
+	el := now.Sub(p.start)
+	line := fmt.Sprintf("bench: %d/%d runs (%d%%), %s elapsed", done, total, done*100/total, el.Round(time.Second))
+	if done < total {
+		left := time.Duration(float64(el) / float64(done) * float64(total-done))
+		line += fmt.Sprintf(", about %s left", left.Round(time.Second))
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+// redraw redraws the bar each tick until it finishes or stop is called.
+func (p *benchProgress) redraw(t *time.Ticker, done <-chan struct{}) {
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			p.mu.Lock()
+			if p.bar != nil && !p.bar.IsFinished() {
+				_ = p.bar.RenderBlank()
+			}
+			p.mu.Unlock()
+		}
+	}
+}
+
+// stop stops the redraws and ends the bar's line when the bench stopped
+// before the end.
+func (p *benchProgress) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tick != nil {
+		p.tick.Stop()
+		close(p.done)
+		p.tick = nil
+	}
+	if p.bar != nil && !p.bar.IsFinished() {
+		_ = p.bar.Exit() // its completion hook ends the line
+	}
+}
