@@ -1,0 +1,325 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ollama/ollama/envconfig"
+	"github.com/spf13/cobra"
+
+	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/proxy"
+	"github.com/rein-dev/rein/runner"
+)
+
+func init() { subcommands = append(subcommands, newProxyCmd) }
+
+// DefaultProxyListen is where `rein proxy` listens by default: loopback,
+// next to Ollama's own port.
+const DefaultProxyListen = "127.0.0.1:11435"
+
+// ProxyOptions are the flags of `rein proxy`.
+type ProxyOptions struct {
+	IO *IOStreams
+
+	Listen      string
+	Upstream    string
+	AllowRemote bool
+
+	MaxTokens       int
+	MaxThinkTokens  int
+	MaxSteps        int
+	MaxThinkTime    time.Duration
+	MaxAnswerTokens int
+	Loop            int
+	StepSplit       string
+	MinSteps        int
+	OnLimit         string
+	BudgetMessage   string
+
+	Log     string
+	NoLog   bool
+	Verbose bool
+
+	// Ready, when set, is called with the address the proxy listens on once
+	// it accepts connections (tests listen on port 0).
+	Ready func(addr net.Addr)
+}
+
+func newProxyCmd(ios *IOStreams) *cobra.Command {
+	return newProxyCmdWith(&ProxyOptions{IO: ios})
+}
+
+func newProxyCmdWith(opts *ProxyOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "proxy",
+		Short: "Serve Ollama's API with reasoning budgets, for any Ollama client",
+		Long: `Serve Ollama's API in front of an Ollama server, with rein's reasoning
+budgets. Point any Ollama or OpenAI-compatible client at it (OLLAMA_HOST, or
+a base URL of http://LISTEN/v1) and its thinking is held to the budgets: cut
+at the limit, then closed with the budget message for a final answer.
+
+/api/chat, /api/generate and /v1/chat/completions are intercepted; the
+answer comes in the endpoint's own format, with a "rein" field in the final
+chunk (cut_reason, steps, resume_eval_tokens, run_id). Every other path
+(pull, tags, show, ps, version, embeddings, …) passes through untouched, and
+so do requests the budgets cannot apply to (think:false, raw generation,
+logprobs).
+
+A request sets its own budgets in its options, which never go upstream:
+rein_max_steps, rein_max_think_tokens, rein_max_think_time ("30s" or
+milliseconds), rein_max_answer_tokens, rein_loop, rein_min_steps,
+rein_on_limit, rein_step_split, rein_budget_message. An unknown rein_*
+option is an error (HTTP 400). num_predict caps the whole generation.
+
+The proxy listens on loopback unless --allow-remote is given, accepts only
+local Host names there (as Ollama does), limits request bodies to 32 MiB,
+never follows redirects and sends requests to the upstream only. Runs are
+logged to --log FILE, or to $REIN_LOG when it is set; by default the proxy
+keeps no log.`,
+		Example: `  rein proxy --max-steps 8
+  OLLAMA_HOST=127.0.0.1:11435 ollama run qwen3:4b "Why is the sky blue?"
+  rein proxy --listen 127.0.0.1:11435 --upstream 127.0.0.1:11434 --max-think-time 30s --log proxy.jsonl`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return proxyRun(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Listen, "listen", DefaultProxyListen, "address to listen on (loopback unless --allow-remote)")
+	f.StringVar(&opts.Upstream, "upstream", "", "the Ollama server (default $OLLAMA_HOST, else 127.0.0.1:11434)")
+	f.BoolVar(&opts.AllowRemote, "allow-remote", false, "allow a non-loopback --listen address: anyone who reaches it can use your models")
+	f.IntVar(&opts.MaxTokens, "max-tokens", runner.DefaultMaxTokens, "hard cap on all generated tokens (a request's num_predict may lower it)")
+	f.IntVar(&opts.MaxThinkTokens, "max-think-tokens", 0, "thinking token budget (0: none)")
+	f.IntVar(&opts.MaxSteps, "max-steps", 0, "reasoning step budget (0: none)")
+	f.DurationVar(&opts.MaxThinkTime, "max-think-time", 0, "thinking wall-time budget, e.g. 30s (0: none)")
+	f.IntVar(&opts.MaxAnswerTokens, "max-answer-tokens", 0, "answer token cap (0: what --max-tokens leaves)")
+	f.IntVar(&opts.Loop, "loop", 3, "cut when the same step content has occurred K times (0: off)")
+	f.StringVar(&opts.StepSplit, "step-split", "", "what a step is: paragraph, line, sentence or marker (default: the profile's)")
+	f.IntVar(&opts.MinSteps, "min-steps", 0, "if the model stops thinking earlier, append \"Wait\" and let it go on")
+	f.StringVar(&opts.OnLimit, "on-limit", runner.OnLimitAnswer, "after a cut: answer (resume for a final answer) or stop")
+	f.StringVar(&opts.BudgetMessage, "budget-message", "", "text that closes a cut trace (default: the profile's)")
+	f.StringVar(&opts.Log, "log", "", "append each run's record to this JSONL file (default: $REIN_LOG if set, else no log)")
+	f.BoolVar(&opts.NoLog, "no-log", false, "keep no run log, even with $REIN_LOG set")
+	f.BoolVar(&opts.Verbose, "verbose", false, "print one line per intercepted run on stderr")
+	return cmd
+}
+
+// budgets turns the flags into the proxy's default budgets.
+func (o *ProxyOptions) budgets() (proxy.Budgets, error) {
+	for _, b := range []struct {
+		name string
+		v    int64
+	}{
+		{"--max-tokens", int64(o.MaxTokens)}, {"--max-think-tokens", int64(o.MaxThinkTokens)},
+		{"--max-steps", int64(o.MaxSteps)}, {"--max-think-time", int64(o.MaxThinkTime)},
+		{"--max-answer-tokens", int64(o.MaxAnswerTokens)}, {"--loop", int64(o.Loop)},
+		{"--min-steps", int64(o.MinSteps)},
+	} {
+		if b.v < 0 {
+			return proxy.Budgets{}, usageErrorf("%s must be 0 or more, not %d", b.name, b.v)
+		}
+	}
+	if o.OnLimit != runner.OnLimitAnswer && o.OnLimit != runner.OnLimitStop {
+		return proxy.Budgets{}, usageErrorf("--on-limit must be answer or stop, not %q", o.OnLimit)
+	}
+	var mode hooks.StepMode
+	if o.StepSplit != "" {
+		var err error
+		if mode, err = hooks.ParseStepMode(o.StepSplit); err != nil {
+			return proxy.Budgets{}, usageErrorf("--step-split: %v", err)
+		}
+	}
+	b := proxy.Budgets{
+		MaxTokens: o.MaxTokens, MaxThinkTokens: o.MaxThinkTokens, MaxSteps: o.MaxSteps,
+		MaxThinkTime: o.MaxThinkTime, MaxAnswerTokens: o.MaxAnswerTokens, Loop: o.Loop,
+		MinSteps: o.MinSteps, StepMode: mode, OnLimit: o.OnLimit, BudgetMessage: unescapeNewlines(o.BudgetMessage),
+	}
+	if err := b.Validate(); err != nil {
+		return proxy.Budgets{}, usageError{err}
+	}
+	return b, nil
+}
+
+// upstreamURL reads --upstream like OLLAMA_HOST: host, host:port or a URL;
+// the port defaults to 11434 for http.
+func upstreamURL(s string) (*url.URL, error) {
+	if strings.TrimSpace(s) == "" {
+		return envconfig.Host(), nil
+	}
+	raw := strings.TrimSpace(s)
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, usageErrorf("--upstream %q: want host:port or an http(s) URL", s)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, usageErrorf("--upstream %q: no credentials, query or fragment", s)
+	}
+	if u.Port() == "" {
+		port := "11434"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+		u.Host = net.JoinHostPort(u.Hostname(), port)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u, nil
+}
+
+// proxyLogPath is where runs are logged: --log, else $REIN_LOG, else
+// nowhere.
+func (o *ProxyOptions) logPath() string {
+	if o.NoLog {
+		return ""
+	}
+	return firstNonEmptyString(o.Log, os.Getenv("REIN_LOG"))
+}
+
+func proxyRun(ctx context.Context, opts *ProxyOptions) error {
+	ios := opts.IO
+	b, err := opts.budgets()
+	if err != nil {
+		return err
+	}
+	up, err := upstreamURL(opts.Upstream)
+	if err != nil {
+		return err
+	}
+
+	var mu sync.Mutex // serialises stderr lines from concurrent runs
+	errf := func(format string, a ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(ios.ErrOut, format+"\n", a...)
+	}
+	logPath := opts.logPath()
+	var logFailed bool
+	cfg := proxy.Config{
+		Upstream: up,
+		Budgets:  b,
+		Logf:     errf,
+		OnRecord: func(rec *runner.Record) {
+			if opts.Verbose {
+				errf("rein proxy: %s", runLine(rec))
+			}
+			if logPath == "" {
+				return
+			}
+			if err := hooks.AppendJSONL(logPath, rec, logMaxBytes); err != nil {
+				mu.Lock()
+				first := !logFailed
+				logFailed = true
+				mu.Unlock()
+				if first {
+					errf("rein: warning: run log %s: %v", logPath, err)
+				}
+			}
+		},
+	}
+
+	l, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", opts.Listen, err)
+	}
+	addr := l.Addr().(*net.TCPAddr)
+	loopback := addr.IP.IsLoopback()
+	if !loopback && !opts.AllowRemote {
+		l.Close()
+		return usageErrorf("--listen %s is not a loopback address: add --allow-remote to serve other machines", opts.Listen)
+	}
+	cfg.AnyHost = !loopback
+	if isSelf(up, addr) {
+		l.Close()
+		return usageErrorf("--upstream %s is the proxy itself", up.Host)
+	}
+	p, err := proxy.New(cfg)
+	if err != nil {
+		l.Close()
+		return err
+	}
+	if !loopback {
+		errf("rein: warning: listening on %s, beyond this machine: anyone who can reach it can use the models at %s, with no authentication", addr, up.Redacted())
+	}
+	errf("rein proxy: listening on http://%s, forwarding to %s", addr, up.Redacted())
+	if logPath != "" {
+		errf("rein proxy: logging runs to %s", logPath)
+	}
+
+	srv := &http.Server{
+		Handler:           p,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          log.New(lineWriterFunc(errf), "rein proxy: ", 0),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	if opts.Ready != nil {
+		opts.Ready(addr)
+	}
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	// Stop accepting; give streams in flight a moment, then cut them (which
+	// cancels their upstream generations).
+	sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// isSelf reports whether the upstream is the proxy's own address.
+func isSelf(up *url.URL, addr *net.TCPAddr) bool {
+	if up.Port() != strconv.Itoa(addr.Port) {
+		return false
+	}
+	h := up.Hostname()
+	if h == "localhost" {
+		return addr.IP.IsLoopback() || addr.IP.IsUnspecified()
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && (ip.Equal(addr.IP) || addr.IP.IsUnspecified() && (ip.IsLoopback() || ip.IsUnspecified()))
+}
+
+// runLine sums up a proxied run in one line.
+func runLine(rec *runner.Record) string {
+	cut := rec.CutReason
+	if cut == "" {
+		cut = "none"
+	}
+	s := fmt.Sprintf("%s run %s: cut %s, %d step(s), %d thinking + %d answer token(s), %.0f ms",
+		rec.Model, rec.RunID, cut, rec.Steps, rec.Metrics.ThinkingTokens, rec.Metrics.AnswerTokens, rec.Metrics.WallMS)
+	if rec.Error != "" {
+		s += ", error: " + oneLine(rec.Error)
+	}
+	return s
+}
+
+// lineWriterFunc adapts a printf function to an io.Writer for log.Logger.
+type lineWriterFunc func(format string, a ...any)
+
+func (f lineWriterFunc) Write(b []byte) (int, error) {
+	f("%s", strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
