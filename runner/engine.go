@@ -326,12 +326,12 @@ func (rn *run) prefill(ctx context.Context) error {
 	}
 	var err error
 	if rn.chat {
-		err = rn.r.Backend.Chat(ctx, rn.chatRequest(opts, nil), func(resp api.ChatResponse) error {
+		err = rn.chatCall(ctx, rn.chatRequest(opts, nil), func(resp api.ChatResponse) error {
 			fn(resp.Metrics, resp.Done, resp.DoneReason)
 			return nil
 		})
 	} else {
-		err = rn.r.Backend.Generate(ctx, rn.generateRequest(opts), func(resp api.GenerateResponse) error {
+		err = rn.generate(ctx, rn.generateRequest(opts), func(resp api.GenerateResponse) error {
 			fn(resp.Metrics, resp.Done, resp.DoneReason)
 			return nil
 		})
@@ -446,12 +446,12 @@ func (rn *run) doPass(ctx context.Context, kind string, numPredict int) error {
 		if kind != PassFirst {
 			reply = &api.Message{Role: "assistant", Thinking: rn.thinking.String() + rn.chatMsg, Content: rn.answer.String()}
 		}
-		err = rn.r.Backend.Chat(pctx, rn.chatRequest(opts, reply), func(resp api.ChatResponse) error {
+		err = rn.chatCall(pctx, rn.chatRequest(opts, reply), func(resp api.ChatResponse) error {
 			rn.onChatChunk(ctx, resp)
 			return nil
 		})
 	} else {
-		err = rn.r.Backend.Generate(pctx, rn.generateRequest(opts), func(resp api.GenerateResponse) error {
+		err = rn.generate(pctx, rn.generateRequest(opts), func(resp api.GenerateResponse) error {
 			rn.onChunk(ctx, resp.Response, resp.Logprobs, resp.Done, resp.DoneReason, resp.Metrics)
 			return nil
 		})

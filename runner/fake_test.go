@@ -86,6 +86,10 @@ type fakeModel struct {
 	// blockAfter stops sending after that many tokens of the first
 	// generation pass and waits for the client to go away (0: never).
 	blockAfter int
+	// wedgeOnCut plays the Ollama bug that wedge.go guards against: after a
+	// client leaves mid-stream, every later generation waits forever, until
+	// an unload request (empty prompt, keep_alive 0) arrives.
+	wedgeOnCut bool
 }
 
 // fakeServer is the FAKE Ollama server.
@@ -99,6 +103,9 @@ type fakeServer struct {
 	evaluated []int                 // per request: prompt tokens not found in the cache
 	cache     []string              // tokens of the last prompt and its output
 	vocab     map[string]bool
+	wedged    bool // see fakeModel.wedgeOnCut
+	stalled   int  // requests that hung on the wedge
+	unloads   int  // unload requests
 }
 
 func newFakeServer(t testing.TB, m fakeModel) *fakeServer {
@@ -144,6 +151,9 @@ func newFakeServer(t testing.TB, m fakeModel) *fakeServer {
 		})
 	})
 	mux.HandleFunc("POST /api/generate", f.generate)
+	mux.HandleFunc("GET /api/ps", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, api.ProcessResponse{}) // unloads are immediate here
+	})
 	f.hs = httptest.NewServer(mux)
 	t.Cleanup(f.hs.Close)
 	return f
@@ -213,6 +223,24 @@ func (f *fakeServer) generate(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	if req.Prompt == "" && req.KeepAlive != nil && req.KeepAlive.Duration == 0 {
+		f.mu.Lock()
+		f.wedged = false
+		f.unloads++
+		f.mu.Unlock()
+		writeJSON(w, api.GenerateResponse{Model: req.Model, Done: true, DoneReason: "unload"})
+		return
+	}
+	f.mu.Lock()
+	wedged := f.wedged
+	if wedged {
+		f.stalled++
+	}
+	f.mu.Unlock()
+	if wedged {
+		<-r.Context().Done()
+		return
+	}
 	np := 0
 	if v, ok := req.Options["num_predict"].(float64); ok {
 		np = int(v)
@@ -252,6 +280,9 @@ func (f *fakeServer) generate(w http.ResponseWriter, r *http.Request) {
 		}
 		if f.m.blockAfter > 0 && first && sent >= f.m.blockAfter {
 			<-r.Context().Done()
+			f.mu.Lock()
+			f.wedged = f.m.wedgeOnCut
+			f.mu.Unlock()
 			return
 		}
 		if f.m.dieAfter > 0 && n > 0 && sent >= f.m.dieAfter {
@@ -345,6 +376,14 @@ func (b tickingBackend) Chat(ctx context.Context, req *api.ChatRequest, fn api.C
 		b.clock.Advance(10 * time.Millisecond)
 		return fn(r)
 	})
+}
+
+// ListRunning passes through for the wedge guard.
+func (b tickingBackend) ListRunning(ctx context.Context) (*api.ProcessResponse, error) {
+	if l, ok := b.Backend.(RunningLister); ok {
+		return l.ListRunning(ctx)
+	}
+	return &api.ProcessResponse{}, nil
 }
 
 // List passes through so the record gets the digest.

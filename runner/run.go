@@ -221,6 +221,11 @@ type Runner struct {
 	// Profiles are the family profiles matched against each model; nil
 	// means the built-in ones (models.Builtins).
 	Profiles []models.Profile
+	// StallTimeout is how long a request to a model whose last stream was
+	// abandoned may wait for its first chunk before rein unloads the model
+	// and tries again (see wedge.go). 0 means REIN_STALL_TIMEOUT or
+	// DefaultStallTimeout; a negative value turns the guard off.
+	StallTimeout time.Duration
 }
 
 // Run runs one request. It always returns a non-nil Record: on an error or

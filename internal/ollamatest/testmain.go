@@ -14,8 +14,16 @@ import (
 // it starts one server for the package, runs the tests and stops it. With
 // -short, or when no ollama binary is built and REIN_REQUIRE_OLLAMA is not
 // set, the tests run with *srv nil and the server tests skip (see Need).
+//
+// It also sets REIN_STALL_TIMEOUT to 5s unless it is set: the scripted
+// models answer in milliseconds, so a request to a model that has not
+// answered in 5s after an abandoned stream has met Ollama's lost-slot bug
+// (see runner/wedge.go), and the default of 30s would only slow the tests.
 func RunMain(m *testing.M, srv **Server, opts Options) int {
 	flag.Parse()
+	if os.Getenv("REIN_STALL_TIMEOUT") == "" {
+		os.Setenv("REIN_STALL_TIMEOUT", "5s")
+	}
 	if !testing.Short() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		s, err := Start(ctx, opts)
