@@ -335,6 +335,11 @@ func summaryLine(results []Result, rows []Row) string {
 	return s + "."
 }
 
+// minSlopeSpan is the shortest trace, in tokens, whose speed curve gets a
+// slope per 1k tokens in the report: below it, scheduling noise in a few
+// intervals extrapolates to absurd figures.
+const minSlopeSpan = 256
+
 // slopeLines describes each model's decode speed against trace length.
 func slopeLines(results []Result) []string {
 	curves := SpeedCurves(results, 0)
@@ -346,9 +351,12 @@ func slopeLines(results []Result) []string {
 			continue
 		}
 		s := fmt.Sprintf("%s: %s tok/s at the start of the trace", m, num(c[0].TPS, 1))
-		if sl, ok := slopes[m]; ok {
+		span := c[len(c)-1].Pos + c[len(c)-1].Width/2
+		if sl, ok := slopes[m]; ok && span >= minSlopeSpan {
 			s += fmt.Sprintf(", %s tok/s lost per 1k tokens of context (linear fit up to %s tokens)",
-				num(sl, 2), num(c[len(c)-1].Pos+c[len(c)-1].Width/2, 0))
+				num(sl, 2), num(span, 0))
+		} else if ok {
+			s += fmt.Sprintf("; traces of %s tokens are too short for a slope per 1k tokens", num(span, 0))
 		}
 		out = append(out, s+".")
 	}

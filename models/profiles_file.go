@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -196,7 +197,7 @@ func kindName(n *yaml.Node) string {
 	return fmt.Sprintf("%s %s", strings.TrimPrefix(n.Tag, "!!"), n.Value)
 }
 
-var profileFields = []string{"name", "match", "think_open", "think_close", "system", "options", "budget_messages", "step_split", "think_off", "think_levels", "chat"}
+var profileFields = []string{"name", "match", "think_open", "think_close", "system", "options", "budget_messages", "step_split", "think_off", "think_levels", "chat", "budgets"}
 
 func (d *decoder) profileName(n *yaml.Node, field string) (string, error) {
 	if n.Kind != yaml.MappingNode {
@@ -246,6 +247,8 @@ func (d *decoder) profile(n *yaml.Node, field string, p *Profile) error {
 			err = d.options(v, f, p)
 		case "budget_messages":
 			err = d.budgets(v, f, p)
+		case "budgets":
+			err = d.limits(v, f, &p.Budgets)
 		default:
 			err = d.errorf(k, f, "unknown field (want one of %s)", strings.Join(profileFields, ", "))
 		}
@@ -413,6 +416,66 @@ func validLang(s string) bool {
 		return true
 	}
 	return isLetters(base, 2) && (!hasRegion || isLetters(region, 2, 3, 4))
+}
+
+var budgetFields = []string{"max_steps", "max_think_tokens", "max_think_time", "max_answer_tokens", "min_steps", "loop", "on_limit"}
+
+// limits reads a profile's budgets; the fields it names replace those of b.
+func (d *decoder) limits(n *yaml.Node, field string, b *Budgets) error {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		*b = Budgets{}
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return d.errorf(n, field, "want a mapping (%s), not %s", strings.Join(budgetFields, ", "), kindName(n))
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		f := field + "." + k.Value
+		var err error
+		switch k.Value {
+		case "max_steps":
+			b.MaxSteps, err = d.count(v, f)
+		case "max_think_tokens":
+			b.MaxThinkTokens, err = d.count(v, f)
+		case "max_answer_tokens":
+			b.MaxAnswerTokens, err = d.count(v, f)
+		case "min_steps":
+			b.MinSteps, err = d.count(v, f)
+		case "loop":
+			var k int
+			if k, err = d.count(v, f); err == nil {
+				b.Loop = &k
+			}
+		case "max_think_time":
+			var s string
+			if s, err = d.str(v, f); err == nil {
+				b.MaxThinkTime, err = time.ParseDuration(s)
+				if err != nil || b.MaxThinkTime < 0 {
+					err = d.errorf(v, f, "%q is not a duration of 0 or more (such as 30s or 2m)", s)
+				}
+			}
+		case "on_limit":
+			if b.OnLimit, err = d.str(v, f); err == nil && b.OnLimit != "answer" && b.OnLimit != "stop" {
+				err = d.errorf(v, f, "%q is not answer or stop", b.OnLimit)
+			}
+		default:
+			err = d.errorf(k, f, "unknown field (want one of %s)", strings.Join(budgetFields, ", "))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// count reads a whole number of 0 or more.
+func (d *decoder) count(n *yaml.Node, field string) (int, error) {
+	var k int
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(&k) != nil || k < 0 {
+		return 0, d.errorf(n, field, "want a whole number of 0 or more, not %s", kindName(n))
+	}
+	return k, nil
 }
 
 func (d *decoder) str(n *yaml.Node, field string) (string, error) {

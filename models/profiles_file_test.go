@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func writeProfiles(t *testing.T, dir, text string) string {
@@ -194,6 +195,12 @@ func TestParseProfilesErrors(t *testing.T) {
 		{"english message removed", "profiles:\n  - name: qwen3\n    budget_messages:\n      en: null\n", 4, "profiles[0].budget_messages", `"en" message is required`},
 		{"bad language", "profiles:\n  - name: qwen3\n    budget_messages:\n      english: hi\n", 4, "profiles[0].budget_messages.english", "not a language code"},
 		{"open tag alone", "profiles:\n  - name: x\n    think_open: <t>\n", 3, "profiles[0].think_close", "go together"},
+		{"budgets not a mapping", "profiles:\n  - name: qwen3\n    budgets: 8\n", 3, "profiles[0].budgets", "want a mapping"},
+		{"unknown budget", "profiles:\n  - name: qwen3\n    budgets:\n      steps: 8\n", 4, "profiles[0].budgets.steps", "unknown field"},
+		{"negative budget", "profiles:\n  - name: qwen3\n    budgets:\n      max_steps: -1\n", 4, "profiles[0].budgets.max_steps", "0 or more"},
+		{"budget not a number", "profiles:\n  - name: qwen3\n    budgets:\n      max_think_tokens: lots\n", 4, "profiles[0].budgets.max_think_tokens", "whole number"},
+		{"bad think time", "profiles:\n  - name: qwen3\n    budgets:\n      max_think_time: soon\n", 4, "profiles[0].budgets.max_think_time", "not a duration"},
+		{"bad on_limit", "profiles:\n  - name: qwen3\n    budgets:\n      on_limit: maybe\n", 4, "profiles[0].budgets.on_limit", "not answer or stop"},
 		{"bad name glob", "profiles:\n  - name: x\n    match:\n      names: [\"qwen[\"]\n", 4, "profiles[0].match.names", "bad pattern"},
 	}
 	for _, tt := range tests {
@@ -215,6 +222,44 @@ func TestParseProfilesErrors(t *testing.T) {
 				t.Errorf("error %q, want prefix %q and %q", s, prefix, tt.msg)
 			}
 		})
+	}
+}
+
+func TestParseProfilesBudgets(t *testing.T) {
+	ps, err := ParseProfiles("p.yaml", []byte(`profiles:
+  - name: qwen3
+    budgets:
+      max_steps: 8
+      max_think_tokens: 2000
+      max_think_time: 45s
+      max_answer_tokens: 300
+      min_steps: 2
+      loop: 0
+      on_limit: stop
+`), Builtins())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q Profile
+	for _, p := range ps {
+		if p.Name == "qwen3" {
+			q = p
+		}
+	}
+	b := q.Budgets
+	if b.MaxSteps != 8 || b.MaxThinkTokens != 2000 || b.MaxThinkTime != 45*time.Second || b.MaxAnswerTokens != 300 ||
+		b.MinSteps != 2 || b.Loop == nil || *b.Loop != 0 || b.OnLimit != "stop" || b.IsZero() {
+		t.Errorf("budgets %+v", b)
+	}
+	for _, p := range ps {
+		if p.Name != "qwen3" && !p.Budgets.IsZero() {
+			t.Errorf("%s got budgets %+v", p.Name, p.Budgets)
+		}
+	}
+	c := q.Clone()
+	*c.Budgets.Loop = 7
+	if *q.Budgets.Loop != 0 {
+		t.Error("Clone shares the loop budget")
 	}
 }
 

@@ -28,6 +28,10 @@ type Budgets struct {
 	StepMode        hooks.StepMode
 	OnLimit         string
 	BudgetMessage   string
+	// LoopSet says Loop was chosen (a flag, or the request's rein_loop);
+	// otherwise the matched profile's loop budget replaces it. The
+	// profile's other budgets fill those left at zero.
+	LoopSet bool
 }
 
 // OptionPrefix marks the options a request uses to set its own budgets.
@@ -113,6 +117,7 @@ func (b Budgets) takeOptions(opts map[string]any) (Budgets, error) {
 			b.MaxAnswerTokens, err = intOption(k, v)
 		case OptLoop:
 			b.Loop, err = intOption(k, v)
+			b.LoopSet = true
 		case OptMinSteps:
 			b.MinSteps, err = intOption(k, v)
 		case OptMaxThinkTime:

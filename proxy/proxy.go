@@ -37,6 +37,7 @@ import (
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/envconfig"
 
+	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/runner"
 )
 
@@ -77,6 +78,10 @@ type Config struct {
 	// negative value turns the cache off. Creating, pulling, copying or
 	// deleting a model through the proxy clears the cache.
 	CacheTTL time.Duration
+	// Profiles are the family profiles matched against each model; nil
+	// means the built-in ones. Their budgets fill those that neither the
+	// Budgets above nor the request set.
+	Profiles []models.Profile
 	// OnRecord, when set, receives the record of every intercepted run,
 	// failed and interrupted ones included. It is called on the request's
 	// goroutine, so concurrently for concurrent requests.

@@ -31,7 +31,7 @@ func TestTakeOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Budgets{MaxSteps: 3, MaxThinkTokens: 40, MaxThinkTime: 1500 * time.Millisecond, MaxAnswerTokens: 7,
-		Loop: 0, MinSteps: 2, OnLimit: "stop", StepMode: hooks.StepLine, BudgetMessage: "Stop."}
+		Loop: 0, LoopSet: true, MinSteps: 2, OnLimit: "stop", StepMode: hooks.StepLine, BudgetMessage: "Stop."}
 	if b != want {
 		t.Errorf("budgets %+v, want %+v", b, want)
 	}

@@ -63,7 +63,7 @@ func (p *Proxy) serveRun(r *http.Request, req *runner.Request, em emitter) {
 	defer cancel()
 	var werr error
 	answering := false
-	rr := &runner.Runner{Backend: p.backend, OnToken: func(ph hooks.Phase, text string) {
+	rr := &runner.Runner{Backend: p.backend, Profiles: p.cfg.Profiles, OnToken: func(ph hooks.Phase, text string) {
 		if werr != nil {
 			return
 		}
@@ -154,6 +154,8 @@ func newRequest(model string, b Budgets, opts map[string]any, think *api.ThinkVa
 		StepMode:        b.StepMode,
 		OnLimit:         b.OnLimit,
 		BudgetMessage:   b.BudgetMessage,
+		ProfileBudgets:  true,
+		LoopDefault:     !b.LoopSet,
 	}
 	if think.IsString() {
 		req.ThinkLevel = think.String()

@@ -268,6 +268,14 @@ func (f *fakeServer) generate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	first := n == 1 // request 0 is the prefill pass
+	finished := false
+	defer func() {
+		if !finished && r.Context().Err() != nil && f.m.wedgeOnCut {
+			f.mu.Lock()
+			f.wedged = true // the client left mid-stream
+			f.mu.Unlock()
+		}
+	}()
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	enc := json.NewEncoder(w)
 	fl := w.(http.Flusher)
@@ -280,9 +288,6 @@ func (f *fakeServer) generate(w http.ResponseWriter, r *http.Request) {
 		}
 		if f.m.blockAfter > 0 && first && sent >= f.m.blockAfter {
 			<-r.Context().Done()
-			f.mu.Lock()
-			f.wedged = f.m.wedgeOnCut
-			f.mu.Unlock()
 			return
 		}
 		if f.m.dieAfter > 0 && n > 0 && sent >= f.m.dieAfter {
@@ -327,6 +332,7 @@ func (f *fakeServer) generate(w http.ResponseWriter, r *http.Request) {
 		},
 	})
 	fl.Flush()
+	finished = true
 }
 
 func (f *fakeServer) reqs() []api.GenerateRequest {

@@ -38,6 +38,8 @@ type Profile struct {
 	Chat bool
 	// StepMode is the default step mode for the family.
 	StepMode hooks.StepMode
+	// Budgets fill the budgets a request leaves unset.
+	Budgets models.Budgets
 }
 
 // Thinks reports whether the profile can see a thinking trace.
@@ -100,6 +102,7 @@ func FromModelProfile(mp models.Profile, lang string) Profile {
 		BudgetMessage: mp.BudgetMessage(lang),
 		Chat:          mp.Chat,
 		StepMode:      hooks.StepMode(mp.StepSplit),
+		Budgets:       mp.Clone().Budgets,
 	}
 	if len(mp.Options) > 0 {
 		p.Options = maps.Clone(mp.Options)

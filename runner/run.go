@@ -108,10 +108,19 @@ type Request struct {
 	MaxAnswerTokens int
 	// Loop cuts the thinking when content comes back this many times.
 	Loop int
+	// LoopDefault says Loop is a default the user did not choose, which a
+	// profile's loop budget replaces.
+	LoopDefault bool
 	// StepMode says what a step is; "" means the profile's, or paragraphs.
 	StepMode hooks.StepMode
 	// OnLimit is OnLimitAnswer (default) or OnLimitStop.
 	OnLimit string
+	// ProfileBudgets makes the budgets above that are left at zero
+	// (MaxSteps, MaxThinkTokens, MaxThinkTime, MaxAnswerTokens, MinSteps,
+	// OnLimit) take the profile's Budgets, and Loop too when LoopDefault is
+	// set. rein run and rein proxy set it; a bench, whose budgets are its
+	// matrix, does not.
+	ProfileBudgets bool
 	// BudgetMessage overrides the profile's budget message.
 	BudgetMessage string
 	// ThinkPrefix is thinking text the model is made to have written
@@ -203,6 +212,30 @@ func (q *Request) Validate() error {
 		return fmt.Errorf("think level must be low, medium or high, not %q", q.ThinkLevel)
 	}
 	return nil
+}
+
+// withProfileBudgets returns a copy of q whose unset budgets take b's.
+func withProfileBudgets(q *Request, b models.Budgets) *Request {
+	c := *q
+	set := func(dst *int, v int) {
+		if *dst == 0 {
+			*dst = v
+		}
+	}
+	set(&c.MaxSteps, b.MaxSteps)
+	set(&c.MaxThinkTokens, b.MaxThinkTokens)
+	set(&c.MaxAnswerTokens, b.MaxAnswerTokens)
+	set(&c.MinSteps, b.MinSteps)
+	if c.MaxThinkTime == 0 {
+		c.MaxThinkTime = b.MaxThinkTime
+	}
+	if c.OnLimit == "" {
+		c.OnLimit = b.OnLimit
+	}
+	if c.LoopDefault && b.Loop != nil {
+		c.Loop = *b.Loop
+	}
+	return &c
 }
 
 // hasBudgets reports whether the request limits the thinking.
@@ -300,6 +333,13 @@ func (rn *run) setup(ctx context.Context) error {
 		rn.prof.Chat = true
 	}
 	rn.chat = rn.prof.Chat
+	if q.ProfileBudgets && !rn.prof.Budgets.IsZero() {
+		rn.req = withProfileBudgets(rn.req, rn.prof.Budgets)
+		q = rn.req
+		if err := q.Validate(); err != nil {
+			return fmt.Errorf("profile %s budgets: %w", rn.prof.Name, err)
+		}
+	}
 	canThink := slices.Contains(show.Capabilities, model.CapabilityThinking) || rn.prof.Thinks()
 	if rn.chat {
 		canThink = slices.Contains(show.Capabilities, model.CapabilityThinking)

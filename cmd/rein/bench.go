@@ -23,6 +23,7 @@ import (
 
 	"github.com/rein-dev/rein/bench"
 	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/models/scripted"
 	"github.com/rein-dev/rein/runner"
 )
@@ -210,10 +211,14 @@ func benchRun(ctx context.Context, opts *BenchOptions) error {
 	}
 
 	keepAlive := &api.Duration{Duration: opts.KeepAlive}
+	profiles, err := userProfiles()
+	if err != nil {
+		return err
+	}
 	var runners []bench.Runner
 	for _, h := range hosts {
 		runners = append(runners, &benchRunner{client: h.client, host: h.url.Host, maxTokens: opts.MaxTokens,
-			numCtx: numCtx, keepAlive: keepAlive, now: opts.Now})
+			numCtx: numCtx, keepAlive: keepAlive, now: opts.Now, profiles: profiles})
 	}
 
 	hostWord := "host"
@@ -459,6 +464,7 @@ type benchRunner struct {
 	numCtx    map[string]int
 	keepAlive *api.Duration
 	now       func() time.Time
+	profiles  []models.Profile // the built-ins with the user's profile file
 }
 
 // warmupReason is the abort that ends a warm-up run once the model is
@@ -494,7 +500,7 @@ func (b *benchRunner) request(job bench.Job) *runner.Request {
 // Run runs a job and returns its run record as a JSON object, with the
 // host that ran it.
 func (b *benchRunner) Run(ctx context.Context, job bench.Job) (map[string]any, error) {
-	r := &runner.Runner{Backend: b.client, Now: b.now}
+	r := &runner.Runner{Backend: b.client, Now: b.now, Profiles: b.profiles}
 	rec, err := r.Run(ctx, b.request(job))
 	if job.Warmup && errors.Is(err, runner.ErrAborted) && ctx.Err() == nil {
 		rec.Error, err = "", nil

@@ -28,7 +28,17 @@ func TestMain(m *testing.M) {
 		hookProgram(word)
 		return
 	}
-	os.Exit(ollamatest.RunMain(m, &srv, ollamatest.Options{Debug: true}))
+	// The commands read the user's profile file: the tests get an empty
+	// configuration folder of their own.
+	cfg, err := os.MkdirTemp("", "rein-config-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("REIN_CONFIG_DIR", cfg)
+	code := ollamatest.RunMain(m, &srv, ollamatest.Options{Debug: true})
+	os.RemoveAll(cfg)
+	os.Exit(code)
 }
 
 // hookProgram reads events as JSON lines and asks for a cut when a token

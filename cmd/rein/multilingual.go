@@ -168,7 +168,11 @@ func (opts *RunOptions) runConsensus(ctx context.Context, client runner.Backend,
 		base.Hooks = append(base.Hooks, lockedHook{&mu, h})
 	}
 	watches := make([]*langWatch, len(chains))
-	r := &runner.Runner{Backend: client, Now: opts.Now}
+	profiles, err := userProfiles()
+	if err != nil {
+		return nil, err
+	}
+	r := &runner.Runner{Backend: client, Now: opts.Now, Profiles: profiles}
 	rec, err := consensus.Run(ctx, r, &base, chains, consensus.Options{
 		Parallel: opts.Parallel,
 		Now:      opts.Now,

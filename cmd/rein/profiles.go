@@ -118,3 +118,10 @@ func matchText(p models.Profile) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// userProfiles returns the built-in profiles with the user's profile file
+// applied, for the commands that run models.
+func userProfiles() ([]models.Profile, error) {
+	ps, _, err := models.LoadProfiles()
+	return ps, err
+}

@@ -51,6 +51,10 @@ type ProxyOptions struct {
 	NoLog   bool
 	Verbose bool
 
+	// loopSet and onLimitSet say --loop and --on-limit were given, so that
+	// a profile's budgets do not replace them.
+	loopSet, onLimitSet bool
+
 	// Ready, when set, is called with the address the proxy listens on once
 	// it accepts connections (tests listen on port 0).
 	Ready func(addr net.Addr)
@@ -86,12 +90,16 @@ The proxy listens on loopback unless --allow-remote is given, accepts only
 local Host names there (as Ollama does), limits request bodies to 32 MiB,
 never follows redirects and sends requests to the upstream only. Runs are
 logged to --log FILE, or to $REIN_LOG when it is set; by default the proxy
-keeps no log.`,
+keeps no log.
+
+Budgets can also be set per model, in the profile file (rein profiles): a
+profile's budgets fill those that neither the flags nor the request set.`,
 		Example: `  rein proxy --max-steps 8
   OLLAMA_HOST=127.0.0.1:11435 ollama run qwen3:4b "Why is the sky blue?"
   rein proxy --listen 127.0.0.1:11435 --upstream 127.0.0.1:11434 --max-think-time 30s --log proxy.jsonl`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.loopSet, opts.onLimitSet = cmd.Flags().Changed("loop"), cmd.Flags().Changed("on-limit")
 			return proxyRun(cmd.Context(), opts)
 		},
 	}
@@ -147,6 +155,10 @@ func (o *ProxyOptions) budgets() (proxy.Budgets, error) {
 	}
 	if err := b.Validate(); err != nil {
 		return proxy.Budgets{}, usageError{err}
+	}
+	b.LoopSet = o.loopSet || o.Loop != defaultLoop
+	if !o.onLimitSet && o.OnLimit == runner.OnLimitAnswer {
+		b.OnLimit = "" // the profile's, else answer
 	}
 	return b, nil
 }
@@ -207,9 +219,14 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 	}
 	logPath := opts.logPath()
 	var logFailed bool
+	profiles, err := userProfiles()
+	if err != nil {
+		return err
+	}
 	cfg := proxy.Config{
 		Upstream: up,
 		Budgets:  b,
+		Profiles: profiles,
 		Logf:     errf,
 		OnRecord: func(rec *runner.Record) {
 			if opts.Verbose {

@@ -79,6 +79,9 @@ type RunOptions struct {
 	changed map[string]bool
 }
 
+// defaultLoop is --loop's default: a step seen three times is a loop.
+const defaultLoop = 3
+
 func newRunCmd(ios *IOStreams) *cobra.Command {
 	return newRunCmdWith(&RunOptions{IO: ios, Client: api.ClientFromEnvironment, Now: time.Now})
 }
@@ -134,7 +137,7 @@ leaves.`,
 	f.IntVar(&opts.MaxSteps, "max-steps", 0, "reasoning step budget (0: none)")
 	f.DurationVar(&opts.MaxThinkTime, "max-think-time", 0, "thinking wall-time budget, e.g. 30s (0: none)")
 	f.IntVar(&opts.MaxAnswerTokens, "max-answer-tokens", 0, "answer token cap (0: what --max-tokens leaves)")
-	f.IntVar(&opts.Loop, "loop", 3, "cut when the same step content has occurred K times (0: off)")
+	f.IntVar(&opts.Loop, "loop", defaultLoop, "cut when the same step content has occurred K times (0: off)")
 	f.StringVar(&opts.StepSplit, "step-split", "", "what a step is: paragraph, line, sentence or marker (default: the profile's)")
 	f.IntVar(&opts.MinSteps, "min-steps", 0, "if the model stops thinking earlier, append \"Wait\" and let it go on")
 	f.StringVar(&opts.OnLimit, "on-limit", runner.OnLimitAnswer, "after a cut: answer (resume for a final answer) or stop")
@@ -192,6 +195,12 @@ func (o *RunOptions) request() (*runner.Request, error) {
 		MaxTokens: o.MaxTokens, MaxThinkTokens: o.MaxThinkTokens, MaxThinkTime: o.MaxThinkTime,
 		MaxSteps: o.MaxSteps, MinSteps: o.MinSteps, MaxAnswerTokens: o.MaxAnswerTokens,
 		Loop: o.Loop, StepMode: mode, OnLimit: o.OnLimit, BudgetMessage: unescapeNewlines(o.BudgetMessage),
+		// Budgets the user leaves unset come from the profile file.
+		ProfileBudgets: true,
+		LoopDefault:    !o.changed["loop"] && o.Loop == defaultLoop,
+	}
+	if !o.changed["on-limit"] && o.OnLimit == runner.OnLimitAnswer {
+		req.OnLimit = "" // the profile's, else answer
 	}
 	if o.changed["temperature"] {
 		t := o.Temperature
@@ -243,7 +252,11 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 func (opts *RunOptions) runOnce(ctx context.Context, client runner.Backend, req *runner.Request) (*runner.Record, error) {
 	ios := opts.IO
 	disp := &display{ios: ios, hide: opts.HideThinking, quiet: opts.JSON}
-	r := &runner.Runner{Backend: client, Now: opts.Now, OnToken: disp.token}
+	profiles, err := userProfiles()
+	if err != nil {
+		return nil, err
+	}
+	r := &runner.Runner{Backend: client, Now: opts.Now, OnToken: disp.token, Profiles: profiles}
 	q := *req
 	if opts.ReasonIn != "" {
 		q = *consensus.ChainRequest(&q, opts.ReasonIn, hooks.DetectLanguage(q.Prompt))

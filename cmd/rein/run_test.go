@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -224,10 +225,20 @@ func TestRunExternalHook(t *testing.T) {
 func TestRunResumeCost(t *testing.T) {
 	s := needModels(t)
 	m := built["t/runaway"]
-	before := len(s.CacheSlots())
-	rec, _ := runJSON(t, s, "t/runaway", "How many r's are in strawberry?", "--max-steps", "3")
+	// A run that met Ollama's lost-slot bug reloaded the model and lost the
+	// cache (see runner/wedge.go); such a run is measured again.
+	var rec map[string]any
+	var slots []ollamatest.CacheSlot
+	for attempt := 1; ; attempt++ {
+		before := len(s.CacheSlots())
+		rec, _ = runJSON(t, s, "t/runaway", "How many r's are in strawberry?", "--max-steps", "3")
+		slots = s.CacheSlots()[before:]
+		if !strings.Contains(fmt.Sprint(rec["warnings"]), "17131") || attempt == 3 {
+			break
+		}
+		t.Logf("attempt %d reloaded the model after ollama/ollama#17131; measuring again", attempt)
+	}
 	msgTokens := len(m.Vocab.Encode(budgetMessage(rec) + "</think>"))
-	slots := s.CacheSlots()[before:]
 	if len(slots) < 2 {
 		t.Fatalf("server logged %d cache slots", len(slots))
 	}
@@ -245,12 +256,21 @@ func TestRunResumeCost(t *testing.T) {
 	prof.Chat = true
 	prof.BudgetMessage = budgetMessage(rec)
 	r := &runner.Runner{Backend: s.Client}
-	before = len(s.CacheSlots())
-	crec, err := r.Run(context.Background(), &runner.Request{Model: "t/runaway", Prompt: "How many r's are in strawberry?", Think: true, MaxSteps: 3, Profile: &prof})
-	if err != nil {
-		t.Fatal(err)
+	var crec *runner.Record
+	var cslots []ollamatest.CacheSlot
+	for attempt := 1; ; attempt++ {
+		before := len(s.CacheSlots())
+		var err error
+		crec, err = r.Run(context.Background(), &runner.Request{Model: "t/runaway", Prompt: "How many r's are in strawberry?", Think: true, MaxSteps: 3, Profile: &prof})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cslots = s.CacheSlots()[before:]
+		if !strings.Contains(strings.Join(crec.Warnings, "\n"), "17131") || attempt == 3 {
+			break
+		}
+		t.Logf("chat attempt %d reloaded the model after ollama/ollama#17131; measuring again", attempt)
 	}
-	cslots := s.CacheSlots()[before:]
 	chatResume := cslots[len(cslots)-1]
 	t.Logf("chat resume: server evaluated %d of %d prompt tokens; rein says %d", chatResume.Remaining, chatResume.Prompt, crec.Metrics.ResumeEvalTokens)
 	if crec.CutReason != "steps" || chatResume.Remaining <= resume.Remaining {
@@ -402,4 +422,42 @@ func readLog(t *testing.T, path string) []map[string]any {
 
 func createOn(ctx context.Context, s *ollamatest.Server, name string) error {
 	return createModelOn(ctx, s, name, built[name])
+}
+
+// TestRunProfileBudgets: budgets in the user's profile file apply to the
+// models their profile matches, and a flag wins over them.
+func TestRunProfileBudgets(t *testing.T) {
+	s := needModels(t)
+	dir := t.TempDir()
+	t.Setenv("REIN_CONFIG_DIR", dir)
+	profiles := "profiles:\n  - name: runaway-budget\n    match: {names: [\"t/runaway\"]}\n    think_open: \"<think>\"\n    think_close: \"</think>\"\n    budgets:\n      max_steps: 1\n      loop: 0\n"
+	if err := os.WriteFile(filepath.Join(dir, "profiles.yaml"), []byte(profiles), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args        []string
+		steps, loop float64
+	}{
+		{nil, 1, 0},
+		{[]string{"--max-steps", "2"}, 2, 0},
+		{[]string{"--loop", "3"}, 1, 3},
+	}
+	for _, tt := range tests {
+		rec, stderr := runJSON(t, s, append([]string{"t/runaway", "How many r's are in strawberry?"}, tt.args...)...)
+		b, _ := rec["budgets"].(map[string]any)
+		budget := func(k string) float64 { v, _ := b[k].(float64); return v }
+		if budget("max_steps") != tt.steps || budget("loop") != tt.loop {
+			t.Errorf("%v: budgets max_steps %v loop %v, want %v and %v", tt.args, budget("max_steps"), budget("loop"), tt.steps, tt.loop)
+		}
+		if str(rec, "cut_reason") != "steps" || num(rec, "steps") != tt.steps {
+			t.Errorf("%v: cut %q after %v steps, want steps after %v (stderr %s)", tt.args, str(rec, "cut_reason"), num(rec, "steps"), tt.steps, stderr)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "profiles.yaml"), []byte("profiles:\n  - name: x\n    budgets: {max_steps: -2}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := reinRun(t, context.Background(), s, nil, "t/runaway", "hi", "--no-log")
+	if code != 1 || !strings.Contains(errOut, "profiles.yaml:3: profiles[0].budgets.max_steps") {
+		t.Errorf("bad profile file: exit %d, stderr %q", code, errOut)
+	}
 }
