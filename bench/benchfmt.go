@@ -28,6 +28,8 @@ func WriteBenchLines(w io.Writer, results []Result, opts ReportOptions) error {
 		budget string
 		varnt  string
 		repeat int
+
+		reasoning string
 	}
 	groups := map[key][]*Result{}
 	var keys []key
@@ -38,6 +40,10 @@ func WriteBenchLines(w io.Writer, results []Result, opts ReportOptions) error {
 		}
 		k := key{model: r.Model, budget: r.Budget, repeat: r.Repeat}
 		k.name = "BenchmarkRein/model=" + benchValue(r.Model) + "/budget=" + benchValue(r.Budget)
+		if r.Reasoning != "" {
+			k.reasoning = r.Reasoning
+			k.name += "/reasoning=" + benchValue(r.Reasoning)
+		}
 		if opts.ByVariant {
 			k.varnt = r.Variant
 			k.name += "/variant=" + benchValue(variantName(r.Variant))

@@ -160,6 +160,12 @@ type Job struct {
 	// Repeat).
 	Repeat int
 	Seed   int
+	// Reasoning is the point on the reasoning axis: "" lets the model
+	// reason as it will, a language code (ISO 639-1) makes it reason in
+	// that language (rein run --reason-in), and "consensus=en+zh+fr" runs a
+	// cross-lingual consensus over those languages (rein run --consensus).
+	// The bench package passes it through; the Runner interprets it.
+	Reasoning string
 	// Warmup marks the warm-up run that Run makes first for each model
 	// (on each runner); it is not recorded. Its budget is WarmupBudget.
 	Warmup bool
@@ -174,6 +180,15 @@ var WarmupBudget = Budget{Text: "warmup", MaxThinkTokens: 8}
 // runs only on those. No budgets means a single "none"; repeats < 1 means
 // one.
 func Jobs(models []string, suite *Suite, budgets []Budget, repeats int, seed int) []Job {
+	return JobsWith(models, suite, budgets, nil, repeats, seed)
+}
+
+// JobsWith lays out the matrix with a reasoning axis (see Job.Reasoning),
+// innermost; no reasonings means the model's own ("").
+func JobsWith(models []string, suite *Suite, budgets []Budget, reasonings []string, repeats int, seed int) []Job {
+	if len(reasonings) == 0 {
+		reasonings = []string{""}
+	}
 	if len(budgets) == 0 {
 		budgets = []Budget{{Text: KeyNone}}
 	}
@@ -187,8 +202,10 @@ func Jobs(models []string, suite *Suite, budgets []Budget, repeats int, seed int
 				}
 				for _, v := range c.Variants() {
 					for _, b := range budgets {
-						jobs = append(jobs, Job{Model: m, Case: c, Variant: v, Prompt: c.PromptFor(v),
-							Budget: b, Repeat: r, Seed: seed + r})
+						for _, rs := range reasonings {
+							jobs = append(jobs, Job{Model: m, Case: c, Variant: v, Prompt: c.PromptFor(v),
+								Budget: b, Repeat: r, Seed: seed + r, Reasoning: rs})
+						}
 					}
 				}
 			}
@@ -198,15 +215,19 @@ func Jobs(models []string, suite *Suite, budgets []Budget, repeats int, seed int
 }
 
 // Key identifies a job in a results file, for resuming:
-// model|case|variant|budget|repeat|seed.
+// model|case|variant|budget|repeat|seed, and |reasoning when it is set.
 func Key(job Job) string {
 	id := ""
 	if job.Case != nil {
 		id = job.Case.ID
 	}
-	return runKey(job.Model, id, job.Variant, job.Budget.Text, job.Repeat, job.Seed)
+	return runKey(job.Model, id, job.Variant, job.Budget.Text, job.Repeat, job.Seed, job.Reasoning)
 }
 
-func runKey(model, caseID, variant, budget string, repeat, seed int) string {
-	return strings.Join([]string{model, caseID, variant, budget, strconv.Itoa(repeat), strconv.Itoa(seed)}, "|")
+func runKey(model, caseID, variant, budget string, repeat, seed int, reasoning string) string {
+	k := strings.Join([]string{model, caseID, variant, budget, strconv.Itoa(repeat), strconv.Itoa(seed)}, "|")
+	if reasoning != "" {
+		k += "|" + reasoning
+	}
+	return k
 }

@@ -119,3 +119,31 @@ func TestJobs(t *testing.T) {
 		t.Errorf("defaults: %+v", got)
 	}
 }
+
+// TestJobsReasoning: the reasoning axis is innermost, and its points have
+// keys of their own; the main point ("") keeps the key of a bench without
+// the axis, so that older results still resume.
+func TestJobsReasoning(t *testing.T) {
+	s, err := ParseSuite("s.yaml", []byte("cases:\n  - {id: a, prompt: \"A?\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	budgets, _ := ParseBudgets("none")
+	jobs := JobsWith([]string{"m"}, s, budgets, []string{"", "fr", "consensus=en+zh"}, 1, 0)
+	var keys []string
+	for _, j := range jobs {
+		keys = append(keys, Key(j))
+	}
+	want := []string{"m|a||none|0|0", "m|a||none|0|0|fr", "m|a||none|0|0|consensus=en+zh"}
+	if !reflect.DeepEqual(keys, want) {
+		t.Errorf("keys %q, want %q", keys, want)
+	}
+	r := Result{Model: "m", Case: "a", Budget: "none", Reasoning: "fr"}
+	if r.Key() != want[1] {
+		t.Errorf("result key %q, want %q", r.Key(), want[1])
+	}
+	rows := Report([]Result{{Model: "m", Budget: "none"}, {Model: "m", Budget: "none", Reasoning: "fr"}}, ReportOptions{})
+	if len(rows) != 2 || rows[0].Reasoning != "" || rows[1].Reasoning != "fr" {
+		t.Errorf("rows %+v", rows)
+	}
+}

@@ -121,6 +121,7 @@ const plotW, plotH = 8 * vg.Inch, 5 * vg.Inch
 // the budget) and lengths (histograms of thinking length for correct and
 // wrong answers).
 func Plots(results []Result) ([]Plot, error) {
+	results = reasoningSeries(results)
 	var models []string
 	for _, r := range results {
 		if !slices.Contains(models, r.Model) {
@@ -318,4 +319,22 @@ func lengthsPlot(results []Result, _ []string) (*plot.Plot, error) {
 	}
 	p.Y.Min, p.Y.Max = 0, top*1.3
 	return p, nil
+}
+
+// reasoningSeries gives each reasoning axis point a series of its own in
+// the plots: the results on the axis are copied with the point added to
+// the model's name ("qwen3:4b · fr").
+func reasoningSeries(results []Result) []Result {
+	on := false
+	for _, r := range results {
+		on = on || r.Reasoning != ""
+	}
+	if !on {
+		return results
+	}
+	out := slices.Clone(results)
+	for i := range out {
+		out[i].Model += " · " + reasoningName(out[i].Reasoning)
+	}
+	return out
 }

@@ -30,6 +30,8 @@ type ReportOptions struct {
 // and left out of every other figure.
 type Row struct {
 	Model, Budget, Variant string
+	// Reasoning is the reasoning axis point (Job.Reasoning).
+	Reasoning string
 	// Runs counts the runs that did not fail; Errors those that did.
 	Runs, Errors int
 	// Checked counts the runs with a check, Passed those that passed.
@@ -50,7 +52,7 @@ type Row struct {
 	LangConsistent float64
 }
 
-type groupKey struct{ model, budget, variant string }
+type groupKey struct{ model, budget, variant, reasoning string }
 
 // Report groups results into rows, one per model × budget (× variant),
 // sorted by model, then budget (by key and value, "none" last).
@@ -58,7 +60,7 @@ func Report(results []Result, opts ReportOptions) []Row {
 	groups := map[groupKey][]*Result{}
 	for i := range results {
 		r := &results[i]
-		k := groupKey{r.Model, r.Budget, ""}
+		k := groupKey{r.Model, r.Budget, "", r.Reasoning}
 		if opts.ByVariant {
 			k.variant = r.Variant
 		}
@@ -77,6 +79,8 @@ func Report(results []Result, opts ReportOptions) []Row {
 				return -1
 			}
 			return 1
+		case a.reasoning != b.reasoning:
+			return strings.Compare(a.reasoning, b.reasoning)
 		}
 		return strings.Compare(a.variant, b.variant)
 	})
@@ -88,7 +92,7 @@ func Report(results []Result, opts ReportOptions) []Row {
 }
 
 func makeRow(k groupKey, rs []*Result) Row {
-	row := Row{Model: k.model, Budget: k.budget, Variant: k.variant}
+	row := Row{Model: k.model, Budget: k.budget, Variant: k.variant, Reasoning: k.reasoning}
 	var think, steps, ttps, atps, ttft, ttfa, rtok, rms, lang []float64
 	cut, loop := 0, 0
 	for _, r := range rs {
@@ -172,6 +176,10 @@ func variantName(v string) string {
 func table(rows []Row, opts ReportOptions) (header []string, cells [][]string) {
 	lang := hasLang(rows)
 	header = []string{"model", "budget"}
+	reasoning := hasReasoning(rows)
+	if reasoning {
+		header = append(header, "reasoning")
+	}
 	if opts.ByVariant {
 		header = append(header, "variant")
 	}
@@ -187,6 +195,9 @@ func table(rows []Row, opts ReportOptions) (header []string, cells [][]string) {
 			budget = "-" // records from `rein run` logs carry no budget
 		}
 		c := []string{r.Model, budget}
+		if reasoning {
+			c = append(c, reasoningName(r.Reasoning))
+		}
 		if opts.ByVariant {
 			c = append(c, variantName(r.Variant))
 		}
@@ -219,6 +230,10 @@ func WriteCSV(w io.Writer, rows []Row, opts ReportOptions) error {
 	cw := csv.NewWriter(w)
 	lang := hasLang(rows)
 	head := []string{"model", "budget"}
+	reasoning := hasReasoning(rows)
+	if reasoning {
+		head = append(head, "reasoning")
+	}
 	if opts.ByVariant {
 		head = append(head, "variant")
 	}
@@ -233,6 +248,9 @@ func WriteCSV(w io.Writer, rows []Row, opts ReportOptions) error {
 	}
 	for _, r := range rows {
 		c := []string{r.Model, r.Budget}
+		if reasoning {
+			c = append(c, r.Reasoning)
+		}
 		if opts.ByVariant {
 			c = append(c, r.Variant)
 		}
@@ -416,4 +434,23 @@ func WriteReport(dir string, results []Result, opts ReportOptions) error {
 		return os.WriteFile(filepath.Join(dir, "report.html"), b.Bytes(), 0o644)
 	}
 	return nil
+}
+
+// hasReasoning reports whether some row is on the reasoning axis; the
+// tables get a reasoning column only then.
+func hasReasoning(rows []Row) bool {
+	for _, r := range rows {
+		if r.Reasoning != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// reasoningName is a reasoning axis point as the tables show it.
+func reasoningName(s string) string {
+	if s == "" {
+		return "native"
+	}
+	return s
 }

@@ -31,6 +31,9 @@ type Result struct {
 	Repeat  int          `json:"repeat"`
 	Seed    int          `json:"seed"`
 	Check   *CheckResult `json:"check"`
+	// Reasoning is the point on the reasoning axis (Job.Reasoning); absent
+	// from the records of benches without the axis.
+	Reasoning string `json:"reasoning,omitempty"`
 
 	// LanguageConsistent is the record's language_consistent flag, when
 	// it has one (true or false; a number is read as non-zero).
@@ -61,7 +64,7 @@ type Metrics struct {
 
 // Key is the result's run key (see Key).
 func (r *Result) Key() string {
-	return runKey(r.Model, r.Case, r.Variant, r.Budget, r.Repeat, r.Seed)
+	return runKey(r.Model, r.Case, r.Variant, r.Budget, r.Repeat, r.Seed, r.Reasoning)
 }
 
 // Failed reports whether the run ended in an error or an interruption:

@@ -248,6 +248,9 @@ func (w *worker) one(ctx context.Context, j Job) {
 	}
 	rec["case"], rec["variant"], rec["budget"] = id, j.Variant, j.Budget.Text
 	rec["repeat"], rec["seed"] = j.Repeat, j.Seed
+	if j.Reasoning != "" {
+		rec["reasoning"] = j.Reasoning
+	}
 	var check *CheckResult
 	if j.Case != nil && j.Case.Check != nil {
 		thinking, _ := rec["thinking"].(string)

@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rein-dev/rein/bench"
+	"github.com/rein-dev/rein/consensus"
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/models/scripted"
@@ -51,6 +52,11 @@ type BenchOptions struct {
 	KeepAlive time.Duration
 	NoWarmup  bool
 	JSON      bool
+	// ReasonIn and Consensus lay out the reasoning axis: languages to
+	// reason in ("native": the model's own choice), and consensus language
+	// sets ("en+zh+fr").
+	ReasonIn  []string
+	Consensus []string
 
 	// OnProgress, when set, is called after the progress display with
 	// bench.Options.Progress's arguments (tests use it to interrupt a
@@ -72,7 +78,8 @@ func newBenchCmdWith(opts *BenchOptions) *cobra.Command {
 times, and append one record per run to a results JSONL file (-o, default
 ` + defaultResults + ` in the current directory). A record is the record
 ` + "`rein run --json`" + ` prints plus case, variant, budget, repeat, seed, check
-({pass, detail}, or null when the case has no check) and host. Turn results
+({pass, detail}, or null when the case has no check), host, and
+reasoning on the reasoning axis (--reason-in, --consensus). Turn results
 into tables and plots with ` + "`rein report`" + `.
 
 The suite is a YAML file, or a built-in one: seed (questions that expose
@@ -121,6 +128,8 @@ otherwise, whatever the checks say.`,
 	f.DurationVar(&opts.KeepAlive, "keep-alive", 30*time.Minute, "how long the server keeps a model loaded after a run (negative: for ever)")
 	f.BoolVar(&opts.NoWarmup, "no-warmup", false, "skip the unrecorded warm-up run of each model")
 	f.BoolVar(&opts.JSON, "json", false, "print the summary as one JSON object on stdout")
+	f.StringSliceVar(&opts.ReasonIn, "reason-in", nil, "reasoning axis: languages the model reasons in, comma-separated (native: its own choice), as rein run --reason-in")
+	f.StringSliceVar(&opts.Consensus, "consensus", nil, "reasoning axis: consensus language sets joined by + (en+zh+fr), comma-separated, as rein run --consensus")
 	return cmd
 }
 
@@ -182,7 +191,11 @@ func benchRun(ctx context.Context, opts *BenchOptions) error {
 	if err != nil {
 		return err
 	}
-	jobs := bench.Jobs(models, suite, budgets, opts.Repeats, opts.Seed)
+	reasonings, err := opts.reasonings()
+	if err != nil {
+		return err
+	}
+	jobs := bench.JobsWith(models, suite, budgets, reasonings, opts.Repeats, opts.Seed)
 	if len(jobs) == 0 {
 		return usageErrorf("bench: no case of suite %s runs on %s", suite.Name, strings.Join(models, ", "))
 	}
@@ -225,8 +238,12 @@ func benchRun(ctx context.Context, opts *BenchOptions) error {
 	if len(hosts) > 1 {
 		hostWord = "hosts"
 	}
-	fmt.Fprintf(ios.ErrOut, "bench: %d runs of suite %s: %s × %d budgets × %d repeats on %d %s, results in %s\n",
-		len(jobs), suite.Name, plural(len(models), "model"), len(budgets), opts.Repeats, len(hosts), hostWord, opts.Out)
+	axis := ""
+	if len(reasonings) > 0 {
+		axis = " × " + plural(len(reasonings), "reasoning")
+	}
+	fmt.Fprintf(ios.ErrOut, "bench: %d runs of suite %s: %s × %d budgets%s × %d repeats on %d %s, results in %s\n",
+		len(jobs), suite.Name, plural(len(models), "model"), len(budgets), axis, opts.Repeats, len(hosts), hostWord, opts.Out)
 	view := newBenchProgress(ios, opts.Out, opts.Now)
 	sum, runErr := bench.Run(ctx, runners[0], jobs, bench.Options{
 		Out: opts.Out, Parallel: opts.Parallel, Runners: runners[1:], Warmup: !opts.NoWarmup,
@@ -456,6 +473,58 @@ func (o *BenchOptions) contextFor(jobs []bench.Job, model string, train int) int
 	return n
 }
 
+// consensusAxis prefixes a consensus point on the reasoning axis.
+const consensusAxis = "consensus="
+
+// reasonings lays out the reasoning axis from --reason-in and --consensus
+// (see bench.Job.Reasoning); nil when neither is given.
+func (o *BenchOptions) reasonings() ([]string, error) {
+	var out []string
+	add := func(p string) error {
+		if slices.Contains(out, p) {
+			return usageErrorf("--reason-in/--consensus: %q given twice", reasoningLabel(p))
+		}
+		out = append(out, p)
+		return nil
+	}
+	known := strings.Join(consensus.Languages(), ", ")
+	for _, l := range o.ReasonIn {
+		l = strings.ToLower(strings.TrimSpace(l))
+		if l == "native" || l == "" {
+			l = ""
+		} else if consensus.ThinkPrefix(l) == "" {
+			return nil, usageErrorf("--reason-in %q: not a language rein can reason in (%s, or native)", l, known)
+		}
+		if err := add(l); err != nil {
+			return nil, err
+		}
+	}
+	for _, set := range o.Consensus {
+		var langs []string
+		for _, l := range strings.Split(set, "+") {
+			l = strings.ToLower(strings.TrimSpace(l))
+			if consensus.ThinkPrefix(l) == "" {
+				return nil, usageErrorf("--consensus %q: %q is not a language rein can reason in (%s)", set, l, known)
+			}
+			langs = append(langs, l)
+		}
+		if len(langs) < 2 {
+			return nil, usageErrorf("--consensus %q: a consensus needs two languages or more, joined by + (en+zh+fr)", set)
+		}
+		if err := add(consensusAxis + strings.Join(langs, "+")); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func reasoningLabel(p string) string {
+	if p == "" {
+		return "native"
+	}
+	return p
+}
+
 // benchRunner runs bench jobs on one Ollama host with the runner.
 type benchRunner struct {
 	client    runner.Backend
@@ -483,6 +552,9 @@ func (b *benchRunner) request(job bench.Job) *runner.Request {
 	if job.Case != nil {
 		req.System = job.Case.System
 	}
+	if job.Reasoning != "" && !strings.HasPrefix(job.Reasoning, consensusAxis) {
+		req = consensus.ChainRequest(req, job.Reasoning, hooks.DetectLanguage(job.Prompt))
+	}
 	if job.Warmup {
 		// The runner's prefill pass loads the model and evaluates the
 		// prompt with the bench's num_ctx; the run ends at its start.
@@ -501,7 +573,17 @@ func (b *benchRunner) request(job bench.Job) *runner.Request {
 // host that ran it.
 func (b *benchRunner) Run(ctx context.Context, job bench.Job) (map[string]any, error) {
 	r := &runner.Runner{Backend: b.client, Now: b.now, Profiles: b.profiles}
-	rec, err := r.Run(ctx, b.request(job))
+	var rec *runner.Record
+	var err error
+	if langs, ok := strings.CutPrefix(job.Reasoning, consensusAxis); ok && !job.Warmup {
+		var chains []consensus.Chain
+		for _, l := range strings.Split(langs, "+") {
+			chains = append(chains, consensus.Chain{Lang: l})
+		}
+		rec, err = consensus.Run(ctx, r, b.request(job), chains, consensus.Options{Now: b.now})
+	} else {
+		rec, err = r.Run(ctx, b.request(job))
+	}
 	if job.Warmup && errors.Is(err, runner.ErrAborted) && ctx.Err() == nil {
 		rec.Error, err = "", nil
 	}

@@ -519,3 +519,72 @@ func TestLangRSS(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchReasoningAxis: rein bench's --reason-in and --consensus axis on
+// the real server. Each point runs the chain its language's prefix leads
+// to, the consensus point votes over three chains, every run is scored,
+// the resume key tells the points apart, and the report gets a reasoning
+// column.
+func TestBenchReasoningAxis(t *testing.T) {
+	needML(t)
+	dir := t.TempDir()
+	suite := filepath.Join(dir, "ml.yaml")
+	if err := os.WriteFile(suite, []byte("name: ml\ncases:\n  - id: mult\n    prompt: \""+mlPrompts["ru"]+"\"\n    check: {number: 42}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "results.jsonl")
+	args := []string{"--models", "ml/reason", "--suite", suite, "--host", srv.Host, "--budgets", "none",
+		"--reason-in", "native,en,zh", "--consensus", "en+zh+fr", "-o", out}
+	stdout, stderr, code := reinBench(t, context.Background(), nil, args...)
+	if code != 0 || !strings.HasPrefix(stdout, "4 runs: 4 passed") || !strings.Contains(stderr, "× 4 reasonings") {
+		t.Fatalf("exit %d stdout %q stderr %s", code, stdout, stderr)
+	}
+	recs := rawRecords(t, out)
+	if len(recs) != 4 {
+		t.Fatalf("%d records, want 4", len(recs))
+	}
+	for i, want := range []string{"", "en", "zh", "consensus=en+zh+fr"} {
+		rec := recs[i]
+		if got, _ := rec["reasoning"].(string); got != want {
+			t.Errorf("record %d: reasoning %q, want %q", i, got, want)
+		}
+		switch {
+		case want == "en" || want == "zh":
+			if !strings.Contains(str(rec, "thinking"), strings.TrimSpace(mlChains[want])) {
+				t.Errorf("reason-in %s: thinking %q", want, str(rec, "thinking"))
+			}
+		case strings.HasPrefix(want, "consensus="):
+			c, _ := rec["consensus"].(map[string]any)
+			chains, _ := c["chains"].([]any)
+			if c["answer"] != "42" || len(chains) != 3 {
+				t.Errorf("consensus: answer %v, %d chains", c["answer"], len(chains))
+			}
+		}
+	}
+	_, stderr, code = reinBench(t, context.Background(), nil, args...)
+	if code != 0 || !strings.Contains(stderr, "skipped 4 runs already in") {
+		t.Errorf("second bench: exit %d stderr %s", code, stderr)
+	}
+
+	ios, _, _ := testStreams("")
+	rdir := filepath.Join(dir, "report")
+	if err := reportRun(context.Background(), &ReportOptions{IO: ios, Results: []string{out}, Out: rdir}); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(rdir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| model | budget | reasoning |", "| ml/reason | none | native |", "| ml/reason | none | consensus=en+zh+fr |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q:\n%s", want, md)
+		}
+	}
+
+	for _, bad := range [][]string{{"--reason-in", "xx"}, {"--consensus", "en"}, {"--reason-in", "en,en"}} {
+		_, stderr, code := reinBench(t, context.Background(), nil, append([]string{"--models", "ml/reason", "--suite", suite, "--host", srv.Host, "-o", filepath.Join(dir, "bad.jsonl")}, bad...)...)
+		if code != 2 {
+			t.Errorf("%v: exit %d stderr %q, want a usage error", bad, code, stderr)
+		}
+	}
+}
