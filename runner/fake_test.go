@@ -103,9 +103,12 @@ type fakeServer struct {
 	evaluated []int                 // per request: prompt tokens not found in the cache
 	cache     []string              // tokens of the last prompt and its output
 	vocab     map[string]bool
-	wedged    bool // see fakeModel.wedgeOnCut
-	stalled   int  // requests that hung on the wedge
-	unloads   int  // unload requests
+	// slot is the model runner's one generation slot (wedgeOnCut): a
+	// generation holds it, and one whose client left mid-stream never gives
+	// it back, as in Ollama 0.17.4. An unload makes a new runner.
+	slot    chan struct{}
+	stalled int // requests that gave up waiting for the slot
+	unloads int // unload requests
 }
 
 func newFakeServer(t testing.TB, m fakeModel) *fakeServer {
@@ -125,7 +128,7 @@ func newFakeServer(t testing.TB, m fakeModel) *fakeServer {
 	if m.chunk == 0 {
 		m.chunk = 1
 	}
-	f := &fakeServer{t: t, m: m, vocab: map[string]bool{}}
+	f := &fakeServer{t: t, m: m, vocab: map[string]bool{}, slot: make(chan struct{}, 1)}
 	scripts := [][]string{m.natural, m.resume, m.wait}
 	for _, s := range m.after {
 		scripts = append(scripts, s)
@@ -225,21 +228,30 @@ func (f *fakeServer) generate(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Prompt == "" && req.KeepAlive != nil && req.KeepAlive.Duration == 0 {
 		f.mu.Lock()
-		f.wedged = false
+		f.slot = make(chan struct{}, 1) // a new runner; the lost slot goes with the old one
 		f.unloads++
 		f.mu.Unlock()
 		writeJSON(w, api.GenerateResponse{Model: req.Model, Done: true, DoneReason: "unload"})
 		return
 	}
-	f.mu.Lock()
-	wedged := f.wedged
-	if wedged {
-		f.stalled++
-	}
-	f.mu.Unlock()
-	if wedged {
-		<-r.Context().Done()
-		return
+	lost := false // the client left mid-stream: the slot is never given back
+	if f.m.wedgeOnCut {
+		f.mu.Lock()
+		slot := f.slot
+		f.mu.Unlock()
+		select {
+		case slot <- struct{}{}:
+		case <-r.Context().Done():
+			f.mu.Lock()
+			f.stalled++
+			f.mu.Unlock()
+			return
+		}
+		defer func() {
+			if !lost {
+				<-slot
+			}
+		}()
 	}
 	np := 0
 	if v, ok := req.Options["num_predict"].(float64); ok {
@@ -270,11 +282,7 @@ func (f *fakeServer) generate(w http.ResponseWriter, r *http.Request) {
 	first := n == 1 // request 0 is the prefill pass
 	finished := false
 	defer func() {
-		if !finished && r.Context().Err() != nil && f.m.wedgeOnCut {
-			f.mu.Lock()
-			f.wedged = true // the client left mid-stream
-			f.mu.Unlock()
-		}
+		lost = !finished && r.Context().Err() != nil
 	}()
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	enc := json.NewEncoder(w)

@@ -35,9 +35,17 @@ func TestRunRecoversFromWedgedServer(t *testing.T) {
 			q.MaxSteps = 1
 			rec, err := r.Run(ctx, q)
 
-			f.mu.Lock()
-			stalled, unloads := f.stalled, f.unloads
-			f.mu.Unlock()
+			// The fake counts a stalled request once it sees the client
+			// go, which may come just after Run returns.
+			var stalled, unloads int
+			for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+				f.mu.Lock()
+				stalled, unloads = f.stalled, f.unloads
+				f.mu.Unlock()
+				if stalled > 0 || time.Now().After(deadline) {
+					break
+				}
+			}
 			if stalled == 0 {
 				t.Fatalf("the fake never wedged (err %v); the test proves nothing", err)
 			}
