@@ -109,6 +109,12 @@ type fakeServer struct {
 	slot    chan struct{}
 	stalled int // requests that gave up waiting for the slot
 	unloads int // unload requests
+	// As Ollama's scheduler does, an unload waits until no request holds
+	// or awaits the runner (refs), and /api/ps lists the model while it
+	// is loaded.
+	refs     int
+	expiring bool
+	loaded   bool
 }
 
 func newFakeServer(t testing.TB, m fakeModel) *fakeServer {
@@ -155,7 +161,13 @@ func newFakeServer(t testing.TB, m fakeModel) *fakeServer {
 	})
 	mux.HandleFunc("POST /api/generate", f.generate)
 	mux.HandleFunc("GET /api/ps", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, api.ProcessResponse{}) // unloads are immediate here
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		var ps api.ProcessResponse
+		if f.loaded {
+			ps.Models = append(ps.Models, api.ProcessModelResponse{Name: "fake:latest", Model: "fake:latest"})
+		}
+		writeJSON(w, ps)
 	})
 	f.hs = httptest.NewServer(mux)
 	t.Cleanup(f.hs.Close)
@@ -228,8 +240,9 @@ func (f *fakeServer) generate(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Prompt == "" && req.KeepAlive != nil && req.KeepAlive.Duration == 0 {
 		f.mu.Lock()
-		f.slot = make(chan struct{}, 1) // a new runner; the lost slot goes with the old one
 		f.unloads++
+		f.expiring = true
+		f.unloadIfIdle()
 		f.mu.Unlock()
 		writeJSON(w, api.GenerateResponse{Model: req.Model, Done: true, DoneReason: "unload"})
 		return
@@ -238,7 +251,15 @@ func (f *fakeServer) generate(w http.ResponseWriter, r *http.Request) {
 	if f.m.wedgeOnCut {
 		f.mu.Lock()
 		slot := f.slot
+		f.refs++
+		f.loaded = true
 		f.mu.Unlock()
+		defer func() {
+			f.mu.Lock()
+			f.refs--
+			f.unloadIfIdle()
+			f.mu.Unlock()
+		}()
 		select {
 		case slot <- struct{}{}:
 		case <-r.Context().Done():
@@ -341,6 +362,16 @@ func (f *fakeServer) generate(w http.ResponseWriter, r *http.Request) {
 	})
 	fl.Flush()
 	finished = true
+}
+
+// unloadIfIdle carries out a pending unload once no request holds or awaits
+// the runner: a new runner, and the lost slot goes with the old one. The
+// caller holds f.mu.
+func (f *fakeServer) unloadIfIdle() {
+	if f.expiring && f.refs == 0 {
+		f.slot = make(chan struct{}, 1)
+		f.expiring, f.loaded = false, false
+	}
 }
 
 func (f *fakeServer) reqs() []api.GenerateRequest {

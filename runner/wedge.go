@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,25 +26,26 @@ import (
 // about one run of `go test ./cmd/rein -run 'Bench|Proxy'` in three.)
 //
 // The guard: a request that rein (or its caller) abandons mid-stream makes
-// the model a suspect. The next request to a suspect model gets a watchdog;
-// when no chunk comes within the stall timeout, rein asks the server to
-// unload the model (keep_alive 0, which the scheduler honours because no live
-// request holds the runner), waits for it to go, and sends the request again
-// once. A healthy answer clears the suspicion. The cost is one reload when
-// the server did wedge, and nothing when it did not.
+// the model a suspect. Every request to a suspect model that has no chunk
+// yet is watched: after the stall timeout it is cancelled, rein asks the
+// server to unload the model (keep_alive 0, which the scheduler carries out
+// once no request holds the runner), waits briefly for it to go, and sends
+// the request again, at most three times in all. A finished stream clears
+// the suspicion. The cost is one reload when the server did wedge, and
+// nothing when it did not.
 
 // DefaultStallTimeout is how long a request to a suspect model may wait for
 // its first chunk. The environment variable REIN_STALL_TIMEOUT overrides it
 // (a Go duration; 0 turns the guard off).
 const DefaultStallTimeout = 30 * time.Second
 
-// suspects holds the models whose last stream was abandoned mid-way, by
-// model name without ":latest". It is process-wide: every Runner in the
-// process talks to the same server.
+// suspects holds, for each model whose last stream was abandoned mid-way,
+// when that happened, by model name without ":latest". It is
+// process-wide: every Runner in the process talks to the same server.
 var suspects = struct {
 	sync.Mutex
-	m map[string]bool
-}{m: map[string]bool{}}
+	m map[string]time.Time
+}{m: map[string]time.Time{}}
 
 func modelKey(name string) string { return strings.TrimSuffix(name, ":latest") }
 
@@ -51,16 +53,24 @@ func setSuspect(name string, on bool) {
 	suspects.Lock()
 	defer suspects.Unlock()
 	if on {
-		suspects.m[modelKey(name)] = true
+		suspects.m[modelKey(name)] = time.Now()
 	} else {
 		delete(suspects.m, modelKey(name))
 	}
 }
 
-func isSuspect(name string) bool {
+// suspectSince returns when the model's stream was last abandoned, if it
+// is a suspect.
+func suspectSince(name string) (time.Time, bool) {
 	suspects.Lock()
 	defer suspects.Unlock()
-	return suspects.m[modelKey(name)]
+	t, ok := suspects.m[modelKey(name)]
+	return t, ok
+}
+
+func isSuspect(name string) bool {
+	_, ok := suspectSince(name)
+	return ok
 }
 
 // RunningLister is implemented by backends that list the loaded models
@@ -91,14 +101,17 @@ var errStalled = errors.New("no response from the server")
 // says whether the chunk may be handled (false once the watchdog has fired).
 func (rn *run) guarded(ctx context.Context, model string, call func(ctx context.Context, seen func(done bool) bool) error) error {
 	timeout := rn.r.stallTimeout()
-	watch := timeout > 0 && isSuspect(model)
-	for attempt := 0; ; attempt++ {
+	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithCancel(ctx)
 		var mu sync.Mutex
 		got, finished, stalled := false, false, false
-		var timer *time.Timer
-		if watch && attempt == 0 {
-			timer = time.AfterFunc(timeout, func() {
+		watching := make(chan struct{})
+		if timeout > 0 {
+			// The watchdog: while no chunk has come and the model is a
+			// suspect, the request may wait timeout from the later of its
+			// start and the abandonment. A request already waiting when
+			// another stream is abandoned is watched from then on.
+			go watchStall(actx, model, timeout, watching, func() {
 				mu.Lock()
 				defer mu.Unlock()
 				if !got {
@@ -117,23 +130,27 @@ func (rn *run) guarded(ctx context.Context, model string, call func(ctx context.
 			finished = finished || done
 			return true
 		})
-		if timer != nil {
-			timer.Stop()
-		}
+		close(watching)
 		cancel()
 		mu.Lock()
 		st, g, fin := stalled, got, finished
 		mu.Unlock()
 		if st && ctx.Err() == nil {
+			if attempt == maxStallAttempts {
+				return fmt.Errorf("%w in %s on %s, even after unloading it %d times: the server is wedged (ollama/ollama#17131); restart it", errStalled, timeout, model, attempt-1)
+			}
 			rn.warnf("%s: no response in %s after an abandoned stream; unloaded the model and sent the request again (ollama/ollama#17131)", model, timeout)
-			if uerr := rn.unloadModel(ctx, model); uerr != nil {
+			if uerr := rn.unloadModel(ctx, model, min(timeout, 5*time.Second)); uerr != nil {
 				return fmt.Errorf("%w in %s, and unloading %s failed: %v", errStalled, timeout, model, uerr)
 			}
-			setSuspect(model, false)
+			// Still a suspect, from now: the new request gets a full
+			// timeout, and is watched in case it met the wedged runner.
+			setSuspect(model, true)
 			continue
 		}
 		switch {
 		case fin:
+			// A finished stream: the model's slot works.
 			setSuspect(model, false)
 		case g || ctx.Err() != nil:
 			// Abandoned mid-stream (a cut, a hook, an interrupt, a client
@@ -144,9 +161,43 @@ func (rn *run) guarded(ctx context.Context, model string, call func(ctx context.
 	}
 }
 
-// unloadModel asks the server to unload model and waits until it has gone
-// from the loaded models (up to 30s; without a RunningLister, one second).
-func (rn *run) unloadModel(ctx context.Context, model string) error {
+// maxStallAttempts bounds the tries of one request on a wedged server.
+const maxStallAttempts = 3
+
+// watchStall calls stall once the request has waited timeout on a suspect
+// model (see guarded); it returns when done is closed or ctx ends.
+func watchStall(ctx context.Context, model string, timeout time.Duration, done <-chan struct{}, stall func()) {
+	start := time.Now()
+	tick := time.NewTicker(max(min(timeout/10, 250*time.Millisecond), time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			since, ok := suspectSince(model)
+			if !ok {
+				continue
+			}
+			if since.Before(start) {
+				since = start
+			}
+			if now.Sub(since) >= timeout {
+				stall()
+				return
+			}
+		}
+	}
+}
+
+// unloadModel asks the server to unload model, and waits up to wait for it
+// to leave the loaded models. The scheduler unloads a runner only once no
+// request holds it, and another request may load the model again at once,
+// so the wait is a courtesy: a request that still meets the wedged runner
+// is caught by its own watchdog.
+func (rn *run) unloadModel(ctx context.Context, model string, wait time.Duration) error {
 	err := rn.r.Backend.Generate(ctx, &api.GenerateRequest{Model: model, KeepAlive: &api.Duration{Duration: 0}},
 		func(api.GenerateResponse) error { return nil })
 	if err != nil {
@@ -154,28 +205,23 @@ func (rn *run) unloadModel(ctx context.Context, model string) error {
 	}
 	rl, ok := rn.r.Backend.(RunningLister)
 	if !ok {
-		return sleepCtx(ctx, time.Second)
+		return sleepCtx(ctx, wait)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	for deadline := time.Now().Add(wait); time.Now().Before(deadline); {
 		ps, err := rl.ListRunning(ctx)
 		if err != nil {
-			return sleepCtx(ctx, time.Second)
+			return sleepCtx(ctx, time.Until(deadline))
 		}
-		loaded := false
-		for _, m := range ps.Models {
-			if modelKey(m.Name) == modelKey(model) || modelKey(m.Model) == modelKey(model) {
-				loaded = true
-			}
-		}
-		if !loaded {
+		if !slices.ContainsFunc(ps.Models, func(m api.ProcessModelResponse) bool {
+			return modelKey(m.Name) == modelKey(model) || modelKey(m.Model) == modelKey(model)
+		}) {
 			return nil
 		}
 		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
 			return err
 		}
 	}
-	return fmt.Errorf("%s still loaded 30s after the unload request", model)
+	return nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/rein-dev/rein/hooks"
 )
 
 // TestRunRecoversFromWedgedServer plays Ollama's lost-slot bug
@@ -71,5 +74,68 @@ func TestRunRecoversFromWedgedServer(t *testing.T) {
 				t.Error("the model is still a suspect after a finished pass")
 			}
 		})
+	}
+}
+
+// TestWedgeRescuesWaitingRequests: a run that was already waiting for the
+// slot when another run abandoned its stream (so the model was no suspect
+// when it started) is watched from the abandonment on, and recovers too.
+// Without that, the waiting run holds the model and the unload never
+// happens.
+func TestWedgeRescuesWaitingRequests(t *testing.T) {
+	m := defaultModel()
+	m.blockAfter = 8
+	m.wedgeOnCut = true
+	f := newFakeServer(t, m)
+	ra, _ := newTestRunner(f)
+	ra.StallTimeout = 200 * time.Millisecond
+	rb := &Runner{Backend: ra.Backend, Now: ra.Now, Profiles: ra.Profiles, StallTimeout: ra.StallTimeout}
+	setSuspect("fake", false)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	streaming := make(chan struct{})
+	var once sync.Once
+	qa := thinkReq()
+	qa.MaxSteps = 1
+	qa.Hooks = []hooks.Hook{hooks.Func(func(_ context.Context, ev *hooks.Event) hooks.Decision {
+		if ev.Kind == hooks.KindToken {
+			once.Do(func() { close(streaming) })
+		}
+		return hooks.Decision{}
+	})}
+	type result struct {
+		rec *Record
+		err error
+	}
+	ach, bch := make(chan result, 1), make(chan result, 1)
+	go func() { rec, err := ra.Run(ctx, qa); ach <- result{rec, err} }()
+	<-streaming // A holds the slot now; B queues behind it
+	go func() {
+		q := thinkReq()
+		q.RunID = "run-2"
+		rec, err := rb.Run(ctx, q)
+		bch <- result{rec, err}
+	}()
+	a, b := <-ach, <-bch
+	if a.err != nil || b.err != nil {
+		f.mu.Lock()
+		t.Logf("fake: refs %d expiring %v loaded %v unloads %d stalled %d requests %d", f.refs, f.expiring, f.loaded, f.unloads, f.stalled, len(f.requests))
+		f.mu.Unlock()
+		for _, r := range []result{a, b} {
+			if r.rec != nil {
+				t.Logf("%s: warnings %q passes %+v", r.rec.RunID, r.rec.Warnings, r.rec.Passes)
+			}
+		}
+		t.Fatalf("runs: %v, %v", a.err, b.err)
+	}
+	if a.rec.CutReason != "steps" || a.rec.Answer != "Final answer: 4." || b.rec.Answer != "The answer is 4." {
+		t.Errorf("A cut %q answer %q; B answer %q", a.rec.CutReason, a.rec.Answer, b.rec.Answer)
+	}
+	f.mu.Lock()
+	unloads := f.unloads
+	f.mu.Unlock()
+	if unloads == 0 || len(a.rec.Warnings)+len(b.rec.Warnings) == 0 {
+		t.Errorf("%d unloads, warnings %q %q", unloads, a.rec.Warnings, b.rec.Warnings)
 	}
 }
