@@ -436,6 +436,11 @@ func TestRunInterrupted(t *testing.T) {
 	if !strings.HasPrefix(rec.Thinking, "Step one.\n\nStep") || rec.Answer != "" {
 		t.Errorf("partial thinking %q answer %q", rec.Thinking, rec.Answer)
 	}
+	// The stream was abandoned mid-way: the model is a suspect now (see
+	// wedge.go), and Suspects says so for the next process.
+	if _, ok := Suspects()["fake"]; !ok {
+		t.Error("an interrupted run did not make its model a suspect")
+	}
 }
 
 func TestRunServerDies(t *testing.T) {

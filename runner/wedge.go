@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -66,6 +67,25 @@ func suspectSince(name string) (time.Time, bool) {
 	defer suspects.Unlock()
 	t, ok := suspects.m[modelKey(name)]
 	return t, ok
+}
+
+// Suspects returns the suspect models (names without ":latest") and when
+// each one's stream was last abandoned.
+func Suspects() map[string]time.Time {
+	suspects.Lock()
+	defer suspects.Unlock()
+	return maps.Clone(suspects.m)
+}
+
+// MarkSuspect makes model a suspect since the given time, for a caller
+// that knows of a stream abandoned by an earlier process (rein run keeps
+// them in its state folder across a Ctrl-C).
+func MarkSuspect(model string, since time.Time) {
+	suspects.Lock()
+	defer suspects.Unlock()
+	if cur, ok := suspects.m[modelKey(model)]; !ok || since.After(cur) {
+		suspects.m[modelKey(model)] = since
+	}
 }
 
 func isSuspect(name string) bool {

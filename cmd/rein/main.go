@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
+	"github.com/ollama/ollama/envconfig"
 	"github.com/spf13/cobra"
 )
 
@@ -87,7 +89,10 @@ func main() {
 	ios := systemStreams()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	host := envconfig.Host().Host
+	loadSuspects(host, time.Now())
 	err := newRootCmd(ios).ExecuteContext(ctx)
+	_ = saveSuspects(host, time.Now()) // best effort, like the suspicion itself
 	os.Exit(exitCode(ctx, ios.ErrOut, err))
 }
 

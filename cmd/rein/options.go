@@ -45,6 +45,15 @@ func defaultLogPath() string {
 	if p := os.Getenv("REIN_LOG"); p != "" {
 		return p
 	}
+	if dir := stateDir(); dir != "" {
+		return filepath.Join(dir, "runs.jsonl")
+	}
+	return ""
+}
+
+// stateDir is rein's state folder: $XDG_STATE_HOME/rein, else
+// ~/.local/state/rein; "" when there is no home.
+func stateDir() string {
 	state := os.Getenv("XDG_STATE_HOME")
 	if state == "" {
 		home, err := os.UserHomeDir()
@@ -53,7 +62,7 @@ func defaultLogPath() string {
 		}
 		state = filepath.Join(home, ".local", "state")
 	}
-	return filepath.Join(state, "rein", "runs.jsonl")
+	return filepath.Join(state, "rein")
 }
 
 // parseThink reads --think: true, false, or a level (low, medium, high).
