@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/rein-dev/rein/consensus"
 )
 
 // Where a check looks.
@@ -165,7 +167,7 @@ func fmtNum(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 
 // oneOf reports which option the text is, or ends with as a whole word.
 func oneOf(text string, opts []string) (string, bool) {
-	if box, ok := lastBoxed(text); ok {
+	if box, ok := consensus.LastBoxed(text); ok {
 		text = box
 	}
 	norm := normaliseAnswer(text)

@@ -1,9 +1,8 @@
 package consensus
 
-// The number reader below follows bench/number.go (bench.FinalNumber), with
-// thousands groups separated by plain spaces added. bench scores answers
-// against a suite and consensus compares answers with each other; both
-// should read numbers the same way, so bench can call Number instead.
+// The number reader below is shared: bench scores answers against a suite
+// with it (bench.FinalNumber), and consensus compares answers with each
+// other, so both read numbers the same way.
 
 import (
 	"math"
@@ -36,6 +35,23 @@ func Number(text string) (float64, bool) {
 		}
 	}
 	return lastNumber(text)
+}
+
+// LastBoxed returns the content of the last LaTeX \boxed{…} in s.
+func LastBoxed(s string) (string, bool) { return lastBoxed(s) }
+
+// NumberLiteral reads a number written alone, as a suite writes an
+// expected answer: "42", "-3.5", "1,234", "3/4"; false for anything else.
+func NumberLiteral(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	if x, err := strconv.ParseFloat(s, 64); err == nil {
+		return x, true
+	}
+	cands := digitNumbers(s)
+	if len(cands) != 1 || cands[0].start != 0 || cands[0].end != len(s) {
+		return 0, false
+	}
+	return cands[0].val, true
 }
 
 var (
