@@ -28,10 +28,11 @@ import (
 //
 // The guard: a request that rein (or its caller) abandons mid-stream makes
 // the model a suspect. Every request to a suspect model that has no chunk
-// yet is watched: after the stall timeout it is cancelled, rein asks the
-// server to unload the model (keep_alive 0, which the scheduler carries out
-// once no request holds the runner), waits briefly for it to go, and sends
-// the request again, at most three times in all. A finished stream clears
+// yet is watched: after the stall timeout, if /api/ps shows the model
+// loaded and not loading, it is cancelled, rein asks the server to unload
+// the model (keep_alive 0, which the scheduler carries out once no request
+// holds the runner), waits briefly for it to go, and sends the request
+// again, at most three times in all, each time waiting twice as long. A finished stream clears
 // the suspicion. The cost is one reload when the server did wedge, and
 // nothing when it did not.
 
@@ -131,7 +132,10 @@ func (rn *run) guarded(ctx context.Context, model string, call func(ctx context.
 			// suspect, the request may wait timeout from the later of its
 			// start and the abandonment. A request already waiting when
 			// another stream is abandoned is watched from then on.
-			go watchStall(actx, model, timeout, watching, func() {
+			// Each try waits twice as long as the one before, so that a
+			// very long prompt evaluation is not taken for a wedge thrice.
+			wait := timeout << (attempt - 1)
+			go rn.watchStall(actx, model, wait, watching, func() {
 				mu.Lock()
 				defer mu.Unlock()
 				if !got {
@@ -185,11 +189,13 @@ func (rn *run) guarded(ctx context.Context, model string, call func(ctx context.
 const maxStallAttempts = 3
 
 // watchStall calls stall once the request has waited timeout on a suspect
-// model (see guarded); it returns when done is closed or ctx ends.
-func watchStall(ctx context.Context, model string, timeout time.Duration, done <-chan struct{}, stall func()) {
+// model (see guarded) and the model is loaded and not loading; it returns
+// when done is closed or ctx ends.
+func (rn *run) watchStall(ctx context.Context, model string, timeout time.Duration, done <-chan struct{}, stall func()) {
 	start := time.Now()
 	tick := time.NewTicker(max(min(timeout/10, 250*time.Millisecond), time.Millisecond))
 	defer tick.Stop()
+	var notBefore time.Time // when the model was seen loading, the next look
 	for {
 		select {
 		case <-done:
@@ -198,18 +204,56 @@ func watchStall(ctx context.Context, model string, timeout time.Duration, done <
 			return
 		case now := <-tick.C:
 			since, ok := suspectSince(model)
-			if !ok {
+			if !ok || now.Before(notBefore) {
 				continue
 			}
 			if since.Before(start) {
 				since = start
 			}
-			if now.Sub(since) >= timeout {
-				stall()
-				return
+			if now.Sub(since) < timeout {
+				continue
 			}
+			if rn.loading(ctx, model) {
+				notBefore = now.Add(2 * time.Second)
+				continue
+			}
+			stall()
+			return
 		}
 	}
+}
+
+// loading reports whether the server is (re)loading model rather than
+// holding it loaded: a wedged runner is listed by /api/ps with a fixed
+// expiry, while a model that is not listed is still queued or loading,
+// and one that is loading gets an expiry computed afresh at each look
+// (now + keep_alive). Without a RunningLister it reports false.
+func (rn *run) loading(ctx context.Context, model string) bool {
+	rl, ok := rn.r.Backend.(RunningLister)
+	if !ok {
+		return false
+	}
+	expiry := func() (time.Time, bool) {
+		ps, err := rl.ListRunning(ctx)
+		if err != nil {
+			return time.Time{}, false
+		}
+		for _, m := range ps.Models {
+			if modelKey(m.Name) == modelKey(model) || modelKey(m.Model) == modelKey(model) {
+				return m.ExpiresAt, true
+			}
+		}
+		return time.Time{}, false
+	}
+	first, listed := expiry()
+	if !listed {
+		return ctx.Err() == nil // not loaded yet (or /api/ps failed): wait
+	}
+	if sleepCtx(ctx, 100*time.Millisecond) != nil {
+		return false
+	}
+	second, listed := expiry()
+	return !listed || !second.Equal(first)
 }
 
 // unloadModel asks the server to unload model, and waits up to wait for it

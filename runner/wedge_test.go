@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ollama/ollama/api"
+
 	"github.com/rein-dev/rein/hooks"
 )
 
@@ -137,5 +139,44 @@ func TestWedgeRescuesWaitingRequests(t *testing.T) {
 	f.mu.Unlock()
 	if unloads == 0 || len(a.rec.Warnings)+len(b.rec.Warnings) == 0 {
 		t.Errorf("%d unloads, warnings %q %q", unloads, a.rec.Warnings, b.rec.Warnings)
+	}
+}
+
+// psBackend answers /api/ps from a function; nothing else.
+type psBackend struct {
+	Backend
+	ps func() *api.ProcessResponse
+}
+
+func (b psBackend) ListRunning(context.Context) (*api.ProcessResponse, error) { return b.ps(), nil }
+
+// TestLoadingIsNoWedge: the watchdog takes a model that is not listed, or
+// listed with an expiry computed afresh (loading), for a load, not a wedge.
+func TestLoadingIsNoWedge(t *testing.T) {
+	fixed := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name    string
+		backend Backend
+		want    bool
+	}{
+		{"not listed", psBackend{ps: func() *api.ProcessResponse { return &api.ProcessResponse{} }}, true},
+		{"loaded, fixed expiry", psBackend{ps: func() *api.ProcessResponse {
+			return &api.ProcessResponse{Models: []api.ProcessModelResponse{{Name: "m:latest", ExpiresAt: fixed}}}
+		}}, false},
+		{"loading, expiry moves", psBackend{ps: func() *api.ProcessResponse {
+			return &api.ProcessResponse{Models: []api.ProcessModelResponse{{Name: "m:latest", ExpiresAt: time.Now().Add(5 * time.Minute)}}}
+		}}, true},
+		{"another model loaded", psBackend{ps: func() *api.ProcessResponse {
+			return &api.ProcessResponse{Models: []api.ProcessModelResponse{{Name: "other:latest", ExpiresAt: fixed}}}
+		}}, true},
+		{"no /api/ps", struct{ Backend }{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rn := &run{r: &Runner{Backend: tt.backend}}
+			if got := rn.loading(context.Background(), "m"); got != tt.want {
+				t.Errorf("loading = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
