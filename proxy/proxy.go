@@ -227,6 +227,24 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, body []byte) {
 	r2.Header.Del("Content-Length")
 	r2.TransferEncoding = nil
 	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	// A client that leaves mid-stream cancels the upstream request (the
+	// reverse proxy then aborts the handler with a panic): on Ollama 0.17.x
+	// that can wedge the model's runner (see runner/wedge.go), so the
+	// proxy's own runs on the model are watched from then on.
+	defer func() {
+		v := recover()
+		if v != nil || r.Context().Err() != nil {
+			var m struct {
+				Model string `json:"model"`
+			}
+			if json.Unmarshal(body, &m) == nil && m.Model != "" {
+				runner.MarkSuspect(m.Model, time.Now())
+			}
+		}
+		if v != nil {
+			panic(v)
+		}
+	}()
 	p.rp.ServeHTTP(w, r2)
 }
 

@@ -1,7 +1,10 @@
 package proxy
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -389,5 +392,53 @@ func TestProxyToolCalls(t *testing.T) {
 	if !strings.Contains(body, `"tool_calls":[{"id":"call_1","index":0,"type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]`) ||
 		!strings.Contains(body, `"finish_reason":"tool_calls"`) || !strings.HasSuffix(body, "data: [DONE]\n\n") {
 		t.Errorf("OpenAI stream:\n%s", body)
+	}
+}
+
+// TestPassThroughDisconnectMakesSuspect: a client that leaves a stream the
+// proxy passes through (here think:false) cancels the upstream request,
+// which can wedge Ollama 0.17.x's runner, so the model becomes a suspect
+// for the runner's guard.
+func TestPassThroughDisconnectMakesSuspect(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		for i := 0; ; i++ {
+			if _, err := fmt.Fprintf(w, `{"model":"passthru","message":{"role":"assistant","content":"x%d"},"done":false}`+"\n", i); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}))
+	defer up.Close()
+	upURL, _ := url.Parse(up.URL)
+	ps := newTestProxy(t, Config{Upstream: upURL, Logf: func(string, ...any) {}})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", ps.URL+"/api/chat",
+		strings.NewReader(`{"model":"passthru","think":false,"messages":[{"role":"user","content":"hi"}]}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := runner.Suspects()["passthru"]; ok {
+		t.Fatal("a suspect before the client left")
+	}
+	cancel()
+	resp.Body.Close()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, ok := runner.Suspects()["passthru"]; ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the model did not become a suspect after the client left")
+		}
 	}
 }
