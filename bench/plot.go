@@ -334,7 +334,7 @@ func reasoningSeries(results []Result) []Result {
 	}
 	out := slices.Clone(results)
 	for i := range out {
-		out[i].Model += " · " + reasoningName(out[i].Reasoning)
+		out[i].Model += " · " + ReasoningName(out[i].Reasoning)
 	}
 	return out
 }

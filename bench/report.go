@@ -196,7 +196,7 @@ func table(rows []Row, opts ReportOptions) (header []string, cells [][]string) {
 		}
 		c := []string{r.Model, budget}
 		if reasoning {
-			c = append(c, reasoningName(r.Reasoning))
+			c = append(c, ReasoningName(r.Reasoning))
 		}
 		if opts.ByVariant {
 			c = append(c, variantName(r.Variant))
@@ -447,8 +447,8 @@ func hasReasoning(rows []Row) bool {
 	return false
 }
 
-// reasoningName is a reasoning axis point as the tables show it.
-func reasoningName(s string) string {
+// ReasoningName is a reasoning axis point as tables and messages show it.
+func ReasoningName(s string) string {
 	if s == "" {
 		return "native"
 	}

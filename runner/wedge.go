@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -51,14 +50,11 @@ var suspects = struct {
 
 func modelKey(name string) string { return strings.TrimSuffix(name, ":latest") }
 
-func setSuspect(name string, on bool) {
+// clearSuspect ends the suspicion: a stream on the model finished.
+func clearSuspect(name string) {
 	suspects.Lock()
 	defer suspects.Unlock()
-	if on {
-		suspects.m[modelKey(name)] = time.Now()
-	} else {
-		delete(suspects.m, modelKey(name))
-	}
+	delete(suspects.m, modelKey(name))
 }
 
 // suspectSince returns when the model's stream was last abandoned, if it
@@ -89,18 +85,24 @@ func MarkSuspect(model string, since time.Time) {
 	}
 }
 
-func isSuspect(name string) bool {
-	_, ok := suspectSince(name)
-	return ok
-}
-
 // RunningLister is implemented by backends that list the loaded models
-// (*api.Client does); the guard uses it to see an unload through.
+// (*api.Client does); the guard uses it to tell a load from a wedge and to
+// see an unload through.
 type RunningLister interface {
 	ListRunning(ctx context.Context) (*api.ProcessResponse, error)
 }
 
 var _ RunningLister = (*api.Client)(nil)
+
+// running returns model's entry in a /api/ps answer.
+func running(ps *api.ProcessResponse, model string) (api.ProcessModelResponse, bool) {
+	for _, m := range ps.Models {
+		if modelKey(m.Name) == modelKey(model) || modelKey(m.Model) == modelKey(model) {
+			return m, true
+		}
+	}
+	return api.ProcessModelResponse{}, false
+}
 
 func (r *Runner) stallTimeout() time.Duration {
 	if r.StallTimeout != 0 {
@@ -127,14 +129,14 @@ func (rn *run) guarded(ctx context.Context, model string, call func(ctx context.
 		var mu sync.Mutex
 		got, finished, stalled := false, false, false
 		watching := make(chan struct{})
+		// Each try waits twice as long as the one before, so that a very
+		// long prompt evaluation is not taken for a wedge three times.
+		wait := timeout << (attempt - 1)
 		if timeout > 0 {
 			// The watchdog: while no chunk has come and the model is a
-			// suspect, the request may wait timeout from the later of its
-			// start and the abandonment. A request already waiting when
-			// another stream is abandoned is watched from then on.
-			// Each try waits twice as long as the one before, so that a
-			// very long prompt evaluation is not taken for a wedge thrice.
-			wait := timeout << (attempt - 1)
+			// suspect, the request may wait from the later of its start
+			// and the abandonment. A request already waiting when another
+			// stream is abandoned is watched from then on.
 			go rn.watchStall(actx, model, wait, watching, func() {
 				mu.Lock()
 				defer mu.Unlock()
@@ -161,25 +163,25 @@ func (rn *run) guarded(ctx context.Context, model string, call func(ctx context.
 		mu.Unlock()
 		if st && ctx.Err() == nil {
 			if attempt == maxStallAttempts {
-				return fmt.Errorf("%w in %s on %s, even after unloading it %d times: the server is wedged (ollama/ollama#17131); restart it", errStalled, timeout, model, attempt-1)
+				return fmt.Errorf("%w in %s on %s, even after unloading it %d times: the server is wedged (ollama/ollama#17131); restart it", errStalled, wait, model, attempt-1)
 			}
-			rn.warnf("%s: no response in %s after an abandoned stream; unloaded the model and sent the request again (ollama/ollama#17131)", model, timeout)
+			rn.warnf("%s: no response in %s after an abandoned stream; unloaded the model and sent the request again (ollama/ollama#17131)", model, wait)
 			if uerr := rn.unloadModel(ctx, model, min(timeout, 5*time.Second)); uerr != nil {
-				return fmt.Errorf("%w in %s, and unloading %s failed: %v", errStalled, timeout, model, uerr)
+				return fmt.Errorf("%w in %s, and unloading %s failed: %v", errStalled, wait, model, uerr)
 			}
 			// Still a suspect, from now: the new request gets a full
-			// timeout, and is watched in case it met the wedged runner.
-			setSuspect(model, true)
+			// wait, and is watched in case it met the wedged runner.
+			MarkSuspect(model, time.Now())
 			continue
 		}
 		switch {
 		case fin:
 			// A finished stream: the model's slot works.
-			setSuspect(model, false)
+			clearSuspect(model)
 		case g || ctx.Err() != nil:
 			// Abandoned mid-stream (a cut, a hook, an interrupt, a client
 			// that left the proxy): the server may be wedged now.
-			setSuspect(model, true)
+			MarkSuspect(model, time.Now())
 		}
 		return err
 	}
@@ -238,12 +240,8 @@ func (rn *run) loading(ctx context.Context, model string) bool {
 		if err != nil {
 			return time.Time{}, false
 		}
-		for _, m := range ps.Models {
-			if modelKey(m.Name) == modelKey(model) || modelKey(m.Model) == modelKey(model) {
-				return m.ExpiresAt, true
-			}
-		}
-		return time.Time{}, false
+		m, ok := running(ps, model)
+		return m.ExpiresAt, ok
 	}
 	first, listed := expiry()
 	if !listed {
@@ -276,9 +274,7 @@ func (rn *run) unloadModel(ctx context.Context, model string, wait time.Duration
 		if err != nil {
 			return sleepCtx(ctx, time.Until(deadline))
 		}
-		if !slices.ContainsFunc(ps.Models, func(m api.ProcessModelResponse) bool {
-			return modelKey(m.Name) == modelKey(model) || modelKey(m.Model) == modelKey(model)
-		}) {
+		if _, ok := running(ps, model); !ok {
 			return nil
 		}
 		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
@@ -311,7 +307,7 @@ func (rn *run) generate(ctx context.Context, req *api.GenerateRequest, fn api.Ge
 	})
 }
 
-// chat sends a chat request through the guard.
+// chatCall sends a chat request through the guard.
 func (rn *run) chatCall(ctx context.Context, req *api.ChatRequest, fn api.ChatResponseFunc) error {
 	return rn.guarded(ctx, req.Model, func(ctx context.Context, seen func(bool) bool) error {
 		return rn.r.Backend.Chat(ctx, req, func(resp api.ChatResponse) error {

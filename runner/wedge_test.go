@@ -72,7 +72,7 @@ func TestRunRecoversFromWedgedServer(t *testing.T) {
 			if len(rec.Warnings) != 1 || !strings.Contains(rec.Warnings[0], "ollama/ollama#17131") {
 				t.Errorf("warnings %q", rec.Warnings)
 			}
-			if isSuspect("fake") {
+			if _, ok := Suspects()["fake"]; ok {
 				t.Error("the model is still a suspect after a finished pass")
 			}
 		})
@@ -92,7 +92,7 @@ func TestWedgeRescuesWaitingRequests(t *testing.T) {
 	ra, _ := newTestRunner(f)
 	ra.StallTimeout = 200 * time.Millisecond
 	rb := &Runner{Backend: ra.Backend, Now: ra.Now, Profiles: ra.Profiles, StallTimeout: ra.StallTimeout}
-	setSuspect("fake", false)
+	clearSuspect("fake")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

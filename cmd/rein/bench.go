@@ -482,7 +482,7 @@ func (o *BenchOptions) reasonings() ([]string, error) {
 	var out []string
 	add := func(p string) error {
 		if slices.Contains(out, p) {
-			return usageErrorf("--reason-in/--consensus: %q given twice", reasoningLabel(p))
+			return usageErrorf("--reason-in/--consensus: %q given twice", bench.ReasoningName(p))
 		}
 		out = append(out, p)
 		return nil
@@ -516,13 +516,6 @@ func (o *BenchOptions) reasonings() ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func reasoningLabel(p string) string {
-	if p == "" {
-		return "native"
-	}
-	return p
 }
 
 // benchRunner runs bench jobs on one Ollama host with the runner.
