@@ -129,9 +129,15 @@ func TestBenchDemo(t *testing.T) {
 		t.Errorf("stderr:\n%s", stderr)
 	}
 	// keep_alive and one num_ctx per model: each model loads once at most
-	// (the warm-up), never once per run.
-	if loads := strings.Count(s.Log(), load) - loadsBefore; loads > 3 {
-		t.Errorf("the server loaded a model %d times for 3 models", loads)
+	// (the warm-up), never once per run; a run that met Ollama's lost-slot
+	// bug unloaded its model to recover (runner/wedge.go), and that reload
+	// is allowed for.
+	recovered := 0
+	for _, rec := range rawRecords(t, out) {
+		recovered += strings.Count(fmt.Sprint(rec["warnings"]), "17131")
+	}
+	if loads := strings.Count(s.Log(), load) - loadsBefore; loads > 3+recovered {
+		t.Errorf("the server loaded a model %d times for 3 models (%d recoveries from a lost slot)", loads, recovered)
 	}
 
 	scripts := demoScripts(t)

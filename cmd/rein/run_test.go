@@ -218,6 +218,23 @@ func TestRunExternalHook(t *testing.T) {
 	}
 }
 
+// runCounted runs `rein run ARGS --json` on s and returns the record and
+// the cache slots the server logged for it. A run that met Ollama's
+// lost-slot bug reloaded the model and lost the cache (runner/wedge.go), so
+// it is run again, up to three times in all.
+func runCounted(t *testing.T, s *ollamatest.Server, args ...string) (map[string]any, []ollamatest.CacheSlot) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		before := len(s.CacheSlots())
+		rec, _ := runJSON(t, s, args...)
+		slots := s.CacheSlots()[before:]
+		if !strings.Contains(fmt.Sprint(rec["warnings"]), "17131") || attempt == 3 {
+			return rec, slots
+		}
+		t.Logf("attempt %d reloaded the model after ollama/ollama#17131; measuring again", attempt)
+	}
+}
+
 // TestRunResumeCost: the raw resume reuses the KV cache, so it evaluates no
 // more than the budget message plus the closing tag plus 8 tokens. The
 // figure comes from the server's own debug log. The chat fallback
@@ -225,19 +242,7 @@ func TestRunExternalHook(t *testing.T) {
 func TestRunResumeCost(t *testing.T) {
 	s := needModels(t)
 	m := built["t/runaway"]
-	// A run that met Ollama's lost-slot bug reloaded the model and lost the
-	// cache (see runner/wedge.go); such a run is measured again.
-	var rec map[string]any
-	var slots []ollamatest.CacheSlot
-	for attempt := 1; ; attempt++ {
-		before := len(s.CacheSlots())
-		rec, _ = runJSON(t, s, "t/runaway", "How many r's are in strawberry?", "--max-steps", "3")
-		slots = s.CacheSlots()[before:]
-		if !strings.Contains(fmt.Sprint(rec["warnings"]), "17131") || attempt == 3 {
-			break
-		}
-		t.Logf("attempt %d reloaded the model after ollama/ollama#17131; measuring again", attempt)
-	}
+	rec, slots := runCounted(t, s, "t/runaway", "How many r's are in strawberry?", "--max-steps", "3")
 	msgTokens := len(m.Vocab.Encode(budgetMessage(rec) + "</think>"))
 	if len(slots) < 2 {
 		t.Fatalf("server logged %d cache slots", len(slots))
@@ -298,9 +303,8 @@ func TestRunResumeNewEngine(t *testing.T) {
 	if err := createOn(ctx, s2, "t/runaway"); err != nil {
 		t.Fatal(err)
 	}
-	rec, _ := runJSON(t, s2, "t/runaway", "How many r's are in strawberry?", "--max-steps", "3")
+	rec, slots := runCounted(t, s2, "t/runaway", "How many r's are in strawberry?", "--max-steps", "3")
 	msgTokens := len(m.Vocab.Encode(budgetMessage(rec) + "</think>"))
-	slots := s2.CacheSlots()
 	if len(slots) < 2 {
 		t.Fatalf("server logged %d cache slots", len(slots))
 	}
