@@ -91,7 +91,8 @@ type ExecOptions struct {
 	// once, possibly from another goroutine. Nil ignores problems.
 	OnError func(error)
 	// Queue is how many events may wait for the program (default 4096).
-	// A program that falls further behind is considered stuck.
+	// A program that falls further behind, and has not exited a second later,
+	// is considered stuck; events that do not fit meanwhile are dropped.
 	Queue int
 	// Stderr, if not nil, receives the program's standard error.
 	Stderr io.Writer
@@ -136,6 +137,7 @@ type Exec struct {
 	dropped   atomic.Bool
 	closing   atomic.Bool
 	broken    atomic.Bool // a write failed; the writer reports it soon
+	overflow  atomic.Bool // the queue was full once; stuck reports it soon
 	errOnce   sync.Once
 	closeOnce sync.Once
 	ctx       context.Context
@@ -214,11 +216,25 @@ func (e *Exec) OnEvent(_ context.Context, ev *Event) Decision {
 	select {
 	case e.events <- line:
 	default:
-		if !e.broken.Load() {
-			e.fail(fmt.Errorf("stuck: %d events waiting for it to read its input", cap(e.events)))
+		if !e.broken.Load() && e.overflow.CompareAndSwap(false, true) {
+			go e.stuck()
 		}
 	}
 	return d
+}
+
+// stuck reports a program that has stopped reading, unless it turns out to
+// have exited: then the exit status tells why. A program that exits without
+// reading its input looks stuck for a moment, more so on a loaded machine.
+// Events that do not fit in the queue meanwhile are dropped.
+func (e *Exec) stuck() {
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-e.exited:
+	case <-t.C:
+		e.fail(fmt.Errorf("stuck: %d events waiting for it to read its input", cap(e.events)))
+	}
 }
 
 // Close closes the program's input, waits up to 2 seconds for it to exit,

@@ -165,6 +165,8 @@ func TestExecBadHooks(t *testing.T) {
 		{"garbage", "", 0, "not a decision line"},
 		{"exit", "3", 0, "exit status 3"},
 		{"exit", "0", 0, "exited"},
+		// Its queue fills before it exits: the exit, not "stuck", is the news.
+		{"exit-late", "200ms", 16, "exited"},
 		{"hang", "", 16, "stuck"},
 	}
 	for _, tt := range tests {

@@ -56,6 +56,10 @@ func runHelper(mode, arg string) int {
 	case "exit": // exit at once with status arg
 		n, _ := strconv.Atoi(arg)
 		return n
+	case "exit-late": // never read stdin, exit 0 after the duration arg
+		d, _ := time.ParseDuration(arg)
+		time.Sleep(d)
+		return 0
 	case "hang": // never read stdin, never exit
 		time.Sleep(time.Hour)
 		return 0
