@@ -3,8 +3,10 @@ package models
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/ollama/ollama/api"
 )
@@ -153,9 +155,11 @@ func TestHardwareFake(t *testing.T) {
 		{Name: "token_embd.weight", Type: "F16", Shape: []uint64{1000}},
 		{Name: "blk.0.ffn_up_exps.weight", Type: "F16", Shape: []uint64{9000}},
 	}
+	// The share cache is process-wide: a fresh digest for each run of the test.
+	d2 := fmt.Sprintf("d2-%d", time.Now().UnixNano())
 	moe := &fakeClient{
-		list: api.ListResponse{Models: []api.ListModelResponse{{Name: "moe:latest", Digest: "d2", Size: 10_000}}},
-		ps:   api.ProcessResponse{Models: []api.ProcessModelResponse{{Name: "moe:latest", Model: "moe:latest", Digest: "d2", Size: 12_000}}},
+		list: api.ListResponse{Models: []api.ListModelResponse{{Name: "moe:latest", Digest: d2, Size: 10_000}}},
+		ps:   api.ProcessResponse{Models: []api.ProcessModelResponse{{Name: "moe:latest", Model: "moe:latest", Digest: d2, Size: 12_000}}},
 		shows: map[string]*api.ShowResponse{
 			"moe:latest":   {ModelInfo: moeInfo("x", 8, 2)},
 			"moe:latest+v": {ModelInfo: moeInfo("x", 8, 2), Tensors: moeTensors},

@@ -400,10 +400,12 @@ func TestProxyToolCalls(t *testing.T) {
 // which can wedge Ollama 0.17.x's runner, so the model becomes a suspect
 // for the runner's guard.
 func TestPassThroughDisconnectMakesSuspect(t *testing.T) {
+	// Suspects are process-wide: a fresh name for each run of the test.
+	model := fmt.Sprintf("passthru-%d", time.Now().UnixNano())
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		for i := 0; ; i++ {
-			if _, err := fmt.Fprintf(w, `{"model":"passthru","message":{"role":"assistant","content":"x%d"},"done":false}`+"\n", i); err != nil {
+			if _, err := fmt.Fprintf(w, `{"model":%q,"message":{"role":"assistant","content":"x%d"},"done":false}`+"\n", model, i); err != nil {
 				return
 			}
 			w.(http.Flusher).Flush()
@@ -419,8 +421,9 @@ func TestPassThroughDisconnectMakesSuspect(t *testing.T) {
 	ps := newTestProxy(t, Config{Upstream: upURL, Logf: func(string, ...any) {}})
 
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // before up.Close, which waits for the connection
 	req, _ := http.NewRequestWithContext(ctx, "POST", ps.URL+"/api/chat",
-		strings.NewReader(`{"model":"passthru","think":false,"messages":[{"role":"user","content":"hi"}]}`))
+		strings.NewReader(`{"model":"`+model+`","think":false,"messages":[{"role":"user","content":"hi"}]}`))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -428,13 +431,13 @@ func TestPassThroughDisconnectMakesSuspect(t *testing.T) {
 	if _, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := runner.Suspects()["passthru"]; ok {
+	if _, ok := runner.Suspects()[model]; ok {
 		t.Fatal("a suspect before the client left")
 	}
 	cancel()
 	resp.Body.Close()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if _, ok := runner.Suspects()["passthru"]; ok {
+		if _, ok := runner.Suspects()[model]; ok {
 			return
 		}
 		if time.Now().After(deadline) {
