@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ollama/ollama/api"
+	"github.com/ollama/ollama/envconfig"
+
+	"github.com/rein-dev/rein/models/scripted"
+)
+
+// benchHost is one Ollama server of the bench.
+type benchHost struct {
+	url    *url.URL
+	client *api.Client
+}
+
+// connectHosts returns a client for each --host, or for OLLAMA_HOST. With
+// private set (the demo suite and no --host) and no server at OLLAMA_HOST,
+// it starts a private server, as `rein dev demo` does; stop stops it.
+func (o *BenchOptions) connectHosts(ctx context.Context, private bool) ([]benchHost, func(), error) {
+	if len(o.Hosts) == 0 && private {
+		c, stop, err := connect(ctx, o.IO)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []benchHost{{url: envconfig.Host(), client: c}}, stop, nil
+	}
+	var urls []*url.URL
+	for _, h := range o.Hosts {
+		u, err := parseHost(h)
+		if err != nil {
+			return nil, nil, usageErrorf("--host %q: %v", h, err)
+		}
+		if slices.ContainsFunc(urls, func(v *url.URL) bool { return v.String() == u.String() }) {
+			return nil, nil, usageErrorf("--host %s given twice", u.Host)
+		}
+		urls = append(urls, u)
+	}
+	if len(urls) == 0 {
+		urls = []*url.URL{envconfig.Host()}
+	}
+	var hosts []benchHost
+	for _, u := range urls {
+		c := api.NewClient(u, http.DefaultClient)
+		vctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := c.Version(vctx)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, nil, errInterrupted
+			}
+			return nil, nil, fmt.Errorf("cannot reach Ollama at %s: start it with `ollama serve`, or pass --host (%v)", u, err)
+		}
+		hosts = append(hosts, benchHost{url: u, client: c})
+	}
+	return hosts, func() {}, nil
+}
+
+// parseHost reads a host as OLLAMA_HOST takes it: "host", "host:port",
+// ":port", "http://host:port" or "https://host".
+func parseHost(s string) (*url.URL, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, errors.New("empty host")
+	}
+	defaultPort := "11434"
+	scheme, hostport, ok := strings.Cut(s, "://")
+	switch {
+	case !ok:
+		scheme, hostport = "http", s
+	case scheme == "http":
+		defaultPort = "80"
+	case scheme == "https":
+		defaultPort = "443"
+	default:
+		return nil, fmt.Errorf("scheme %q: want http or https", scheme)
+	}
+	hostport, path, _ := strings.Cut(hostport, "/")
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host, port = hostport, defaultPort
+		if ip := net.ParseIP(strings.Trim(hostport, "[]")); ip != nil {
+			host = ip.String()
+		}
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
+		return nil, fmt.Errorf("bad port %q", port)
+	}
+	u := &url.URL{Scheme: scheme, Host: net.JoinHostPort(host, port)}
+	if path != "" {
+		u.Path = "/" + path
+	}
+	return u, nil
+}
+
+// prepareModel makes sure a model is on a host, creating a missing demo
+// model, and returns its training context (0 when unknown).
+func prepareModel(ctx context.Context, ios *IOStreams, h benchHost, model string) (int, error) {
+	show, err := h.client.Show(ctx, &api.ShowRequest{Model: model})
+	var se api.StatusError
+	if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
+		for _, d := range scripted.DemoModels() {
+			if d.Name != model {
+				continue
+			}
+			m, berr := scripted.Build(d.Spec)
+			if berr != nil {
+				return 0, fmt.Errorf("demo model %s: %w", d.Name, berr)
+			}
+			if cerr := scripted.Create(ctx, h.client, d.Name, m, ""); cerr != nil {
+				return 0, cerr
+			}
+			fmt.Fprintln(ios.ErrOut, dim(ios, "created "+d.Name+" on "+h.url.Host))
+			show, err = h.client.Show(ctx, &api.ShowRequest{Model: model})
+			break
+		}
+	}
+	if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
+		return 0, modelNotFoundError{model}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, errInterrupted
+		}
+		return 0, fmt.Errorf("model %s on %s: %w", model, h.url.Host, err)
+	}
+	return trainContext(show.ModelInfo), nil
+}
+
+// trainContext reads "<arch>.context_length" from a model's info.
+func trainContext(info map[string]any) int {
+	arch, _ := info["general.architecture"].(string)
+	for k, v := range info {
+		if k == arch+".context_length" || (arch == "" && strings.HasSuffix(k, ".context_length")) {
+			if f, ok := v.(float64); ok && f > 0 {
+				return int(f)
+			}
+		}
+	}
+	return 0
+}
