@@ -123,7 +123,7 @@ otherwise, whatever the checks say.`,
 	f.BoolVar(&opts.NoWarmup, "no-warmup", false, "skip the unrecorded warm-up run of each model")
 	f.BoolVar(&opts.JSON, "json", false, "print the summary as one JSON object on stdout")
 	f.StringSliceVar(&opts.ReasonIn, "reason-in", nil, "reasoning axis: languages the model reasons in, comma-separated (native: its own choice), as rein run --reason-in")
-	f.StringSliceVar(&opts.Consensus, "consensus", nil, "reasoning axis: consensus language sets joined by + (en+zh+fr), comma-separated, as rein run --consensus")
+	f.StringSliceVar(&opts.Consensus, "consensus", nil, "reasoning axis: consensus language sets joined by + and separated by commas (en+zh+fr,en+ru); a list with no + is one set (en,zh,fr), as rein run --consensus takes it")
 	return cmd
 }
 
@@ -358,7 +358,7 @@ func (o *BenchOptions) reasonings() ([]string, error) {
 			return nil, err
 		}
 	}
-	for _, set := range o.Consensus {
+	for _, set := range consensusSets(o.Consensus) {
 		var langs []string
 		for _, l := range strings.Split(set, "+") {
 			l = strings.ToLower(strings.TrimSpace(l))
@@ -375,6 +375,16 @@ func (o *BenchOptions) reasonings() ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// consensusSets returns the consensus points of the reasoning axis. Sets
+// join their languages with + and commas separate them; a list with no +
+// at all (--consensus en,zh,fr, as rein run takes it) is one set.
+func consensusSets(flag []string) []string {
+	if len(flag) < 2 || slices.ContainsFunc(flag, func(s string) bool { return strings.Contains(s, "+") }) {
+		return flag
+	}
+	return []string{strings.Join(flag, "+")}
 }
 
 // benchRunner runs bench jobs on one Ollama host with the runner.

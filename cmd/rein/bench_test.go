@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -605,5 +606,21 @@ func TestBenchSlope(t *testing.T) {
 	ios, _, _ := testStreams("")
 	if err := reportRun(ctx, &ReportOptions{IO: ios, Results: []string{out}, Out: filepath.Join(dir, "report")}); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestConsensusSets(t *testing.T) {
+	tests := []struct{ in, want []string }{
+		{nil, nil},
+		{[]string{"en+zh+fr"}, []string{"en+zh+fr"}},
+		{[]string{"en", "zh", "fr"}, []string{"en+zh+fr"}},
+		{[]string{"en+zh", "fr+ru"}, []string{"en+zh", "fr+ru"}},
+		{[]string{"en", "zh+fr"}, []string{"en", "zh+fr"}}, // "en" alone is refused later
+		{[]string{"en"}, []string{"en"}},
+	}
+	for _, tt := range tests {
+		if got := consensusSets(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("consensusSets(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

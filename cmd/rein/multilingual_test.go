@@ -561,6 +561,8 @@ func TestBenchReasoningAxis(t *testing.T) {
 			}
 		}
 	}
+	// The same axis, the consensus written as rein run takes it.
+	args[len(args)-3] = "en,zh,fr"
 	_, stderr, code = reinBench(t, context.Background(), nil, args...)
 	if code != 0 || !strings.Contains(stderr, "skipped 4 runs already in") {
 		t.Errorf("second bench: exit %d stderr %s", code, stderr)
