@@ -415,6 +415,10 @@ func TestBenchErrors(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("name: x\ncases:\n  - id: a\n    prompt: hi\n    check: {numbr: 3}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	bad2 := filepath.Join(t.TempDir(), "bad2.yaml")
+	if err := os.WriteFile(bad2, []byte("name: x\ncases:\n  - id: a\n    prompt: hi\n    check: {numbr: 3}\n  - id: b\n    check: {number: 1}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args []string
 		code int
@@ -429,6 +433,7 @@ func TestBenchErrors(t *testing.T) {
 		{[]string{"--suite", "seed", "--models", "m", "--host", "ftp://x"}, exitUsage, `scheme "ftp"`},
 		{[]string{"--suite", missing, "--models", "m"}, exitError, "nope.yaml"},
 		{[]string{"--suite", bad, "--models", "m"}, exitError, "bad.yaml:5"},
+		{[]string{"--suite", bad2, "--models", "m"}, exitError, "; and 2 more problems"},
 		{[]string{"--suite", "demo", "--models", "other"}, exitUsage, "no case of suite demo runs on other"},
 		{[]string{"--suite", "seed", "--models", "m", "--host", "127.0.0.1:1"}, exitError, "cannot reach Ollama at http://127.0.0.1:1"},
 		{[]string{"--suite", "seed", "extra"}, exitUsage, "unknown command"},

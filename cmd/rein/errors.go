@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"strings"
@@ -36,12 +37,27 @@ func notFoundModel(err error) string {
 	return ""
 }
 
+// oneLine keeps the first line of s and counts the others: a suite file
+// with three problems reads "f.yaml:3: …; and 2 more problems".
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
+	i := strings.IndexByte(s, '\n')
+	if i < 0 {
+		return s
 	}
-	return s
+	n := 0
+	for _, l := range strings.Split(s[i+1:], "\n") {
+		if strings.TrimSpace(l) != "" {
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		return strings.TrimSpace(s[:i])
+	case 1:
+		return strings.TrimSpace(s[:i]) + "; and 1 more problem"
+	}
+	return fmt.Sprintf("%s; and %d more problems", strings.TrimSpace(s[:i]), n)
 }
 
 func isCobraUsage(err error) bool {
