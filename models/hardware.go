@@ -18,6 +18,9 @@ type HardwareInfo struct {
 	// does; both are 0 when Ollama reports a split it cannot explain.
 	GPUPercent int `json:"gpu_percent"`
 	CPUPercent int `json:"cpu_percent"`
+	// Processor is the split as Ollama's CLI prints it: "100% GPU",
+	// "48%/52% CPU/GPU", "100% CPU".
+	Processor string `json:"processor"`
 	// VRAMBytes and SizeBytes are /api/ps's size_vram and size: the memory
 	// the loaded model takes on the GPU, and in all (weights, KV cache, graph).
 	VRAMBytes int64 `json:"vram_bytes"`
@@ -57,7 +60,7 @@ func Hardware(ctx context.Context, c Client, model string, evalTPS float64) (Har
 		return HardwareInfo{}, fmt.Errorf("hardware: %s: %w", model, ErrNotLoaded)
 	}
 	hw := HardwareInfo{SizeBytes: run.Size, VRAMBytes: run.SizeVRAM}
-	hw.GPUPercent, hw.CPUPercent, _ = Split(run.Size, run.SizeVRAM)
+	hw.GPUPercent, hw.CPUPercent, hw.Processor = Split(run.Size, run.SizeVRAM)
 
 	weights, err := weightBytes(ctx, c, run)
 	if err != nil {

@@ -172,9 +172,9 @@ func TestHardwareFake(t *testing.T) {
 		tps   float64
 		want  HardwareInfo
 	}{
-		{"dense, split", dense, "m", 50, HardwareInfo{GPUPercent: 60, CPUPercent: 40, VRAMBytes: 600, SizeBytes: 1000, BytesPerToken: 800, BandwidthGBps: 800 * 50 / 1e9}},
-		{"dense, no rate", dense, "m:latest", 0, HardwareInfo{GPUPercent: 60, CPUPercent: 40, VRAMBytes: 600, SizeBytes: 1000, BytesPerToken: 800}},
-		{"moe on CPU", moe, "moe", 20, HardwareInfo{CPUPercent: 100, SizeBytes: 12_000, BytesPerToken: 3250, BandwidthGBps: 3250 * 20 / 1e9, MoE: true}},
+		{"dense, split", dense, "m", 50, HardwareInfo{GPUPercent: 60, CPUPercent: 40, Processor: "40%/60% CPU/GPU", VRAMBytes: 600, SizeBytes: 1000, BytesPerToken: 800, BandwidthGBps: 800 * 50 / 1e9}},
+		{"dense, no rate", dense, "m:latest", 0, HardwareInfo{GPUPercent: 60, CPUPercent: 40, Processor: "40%/60% CPU/GPU", VRAMBytes: 600, SizeBytes: 1000, BytesPerToken: 800}},
+		{"moe on CPU", moe, "moe", 20, HardwareInfo{CPUPercent: 100, Processor: "100% CPU", SizeBytes: 12_000, BytesPerToken: 3250, BandwidthGBps: 3250 * 20 / 1e9, MoE: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

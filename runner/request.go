@@ -24,6 +24,9 @@ type Request struct {
 	Messages []api.Message
 	// Think asks the model to think; the budgets below need it.
 	Think bool
+	// ThinkDefault says Think is a default the user did not choose: a model
+	// that cannot think then runs plain without a warning.
+	ThinkDefault bool
 	// ThinkLevel ("low", "medium", "high") is passed to templates and, on
 	// the chat path, to the server.
 	ThinkLevel string
@@ -179,7 +182,8 @@ func withProfileBudgets(q *Request, b models.Budgets) *Request {
 	return &c
 }
 
-// hasBudgets reports whether the request limits the thinking.
+// hasBudgets reports whether the request limits the thinking; the default
+// loop cut, which the user did not choose, does not count.
 func (q *Request) hasBudgets() bool {
-	return q.MaxThinkTokens > 0 || q.MaxThinkTime > 0 || q.MaxSteps > 0 || q.MinSteps > 0 || q.Loop > 0
+	return q.MaxThinkTokens > 0 || q.MaxThinkTime > 0 || q.MaxSteps > 0 || q.MinSteps > 0 || q.Loop > 0 && !q.LoopDefault
 }

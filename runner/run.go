@@ -36,6 +36,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -95,7 +96,37 @@ func (r *Runner) Run(ctx context.Context, req *Request) (*Record, error) {
 	rn := newRun(r, req)
 	err := rn.run(ctx)
 	rn.finish(ctx, err)
+	if rn.started && ctx.Err() == nil {
+		r.hardware(ctx, rn.rec)
+	}
 	return rn.rec, err
+}
+
+// hardwareTimeout bounds the lookups of the hardware figures after a run.
+const hardwareTimeout = 3 * time.Second
+
+// hardware fills rec.Hardware with models.Hardware's figures while the
+// model is still loaded, when the backend can list models (an *api.Client
+// can). A lookup that fails leaves it empty: the figures are extras.
+func (r *Runner) hardware(ctx context.Context, rec *Record) {
+	c, ok := r.Backend.(models.Client)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, hardwareTimeout)
+	defer cancel()
+	hw, err := models.Hardware(ctx, c, rec.Model, rec.Metrics.EvalTPS)
+	if err != nil {
+		return
+	}
+	b, err := json.Marshal(hw)
+	if err != nil {
+		return
+	}
+	m := map[string]any{}
+	if json.Unmarshal(b, &m) == nil {
+		maps.Copy(rec.Hardware, m)
+	}
 }
 
 func (r *Runner) now() time.Time {
@@ -123,16 +154,18 @@ func (rn *run) setup(ctx context.Context) error {
 	if b == nil {
 		return errors.New("runner: no backend")
 	}
-	if v, err := b.Version(ctx); err == nil {
-		rn.rec.OllamaVersion = v
-	} else if ctx.Err() != nil {
+	v, verr := b.Version(ctx)
+	if verr != nil && ctx.Err() != nil {
 		return ctx.Err()
-	} else {
-		rn.warnf("server version: %v", err)
 	}
+	rn.rec.OllamaVersion = v
 	show, err := b.Show(ctx, &api.ShowRequest{Model: q.Model})
 	if err != nil {
+		// A server that is down fails both: the error alone tells it.
 		return fmt.Errorf("show %s: %w", q.Model, err)
+	}
+	if verr != nil {
+		rn.warnf("server version: %v", verr)
 	}
 	if l, ok := b.(Lister); ok {
 		rn.rec.ModelDigest = modelDigest(ctx, l, q.Model)
@@ -177,7 +210,7 @@ func (rn *run) setup(ctx context.Context) error {
 		rn.warnf("model %s does not think; budgets are ignored", q.Model)
 	case q.hasBudgets() && !q.Think:
 		rn.warnf("thinking is off; budgets are ignored")
-	case q.Think && !canThink:
+	case q.Think && !canThink && !q.ThinkDefault:
 		rn.warnf("model %s does not think; running without thinking", q.Model)
 	}
 	if rn.chat && q.MinSteps > 0 && rn.thinkOn {

@@ -7,6 +7,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ollama/ollama/format"
+
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/runner"
 )
@@ -117,5 +119,15 @@ func printFigures(w io.Writer, rec *runner.Record) {
 		consistent += ", switched " + rec.LanguageSwitch
 	}
 	row("languages", "prompt %s, thinking %s, answer %s (%s)", lang(l.Prompt), lang(l.Thinking), lang(l.Answer), consistent)
+	if hw := rec.Hardware; hw["processor"] != nil {
+		n := func(k string) int64 { f, _ := hw[k].(float64); return int64(f) }
+		bw, _ := hw["bandwidth_gbps"].(float64)
+		moe := ""
+		if hw["moe"] == true {
+			moe = " (active share of a mixture of experts)"
+		}
+		row("hardware", "%v, %s in memory, %s in VRAM", hw["processor"], format.HumanBytes(n("size_bytes")), format.HumanBytes(n("vram_bytes")))
+		row("bandwidth", "%.2f GB/s: %s read per token%s", bw, format.HumanBytes(n("bytes_per_token")), moe)
+	}
 	tw.Flush()
 }

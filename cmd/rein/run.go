@@ -198,6 +198,7 @@ func (o *RunOptions) request() (*runner.Request, error) {
 		// Budgets the user leaves unset come from the profile file.
 		ProfileBudgets: true,
 		LoopDefault:    !o.changed["loop"] && o.Loop == defaultLoop,
+		ThinkDefault:   !o.changed["think"],
 	}
 	if !o.changed["on-limit"] && o.OnLimit == runner.OnLimitAnswer {
 		req.OnLimit = "" // the profile's, else answer

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,6 +90,17 @@ func TestRunRecordKeys(t *testing.T) {
 	}
 	if str(rec, "ollama_version") != "0.17.4" || !strings.HasPrefix(str(rec, "model_digest"), "") || str(rec, "model") != "t/closer" {
 		t.Errorf("model %q digest %q version %q", str(rec, "model"), str(rec, "model_digest"), str(rec, "ollama_version"))
+	}
+	// The hardware figures, while the model is loaded (the test server has
+	// no GPU): the split, the memory, and bytes per token times the rate.
+	hw, _ := rec["hardware"].(map[string]any)
+	f := func(k string) float64 { v, _ := hw[k].(float64); return v }
+	if hw["processor"] != "100% CPU" || f("cpu_percent") != 100 || f("gpu_percent") != 0 || f("vram_bytes") != 0 ||
+		f("size_bytes") <= 0 || f("bytes_per_token") <= 0 || hw["moe"] != false {
+		t.Errorf("hardware %v", hw)
+	}
+	if want := f("bytes_per_token") * metric(rec, "eval_tps") / 1e9; want <= 0 || math.Abs(f("bandwidth_gbps")-want) > want*1e-9 {
+		t.Errorf("bandwidth_gbps %v, want bytes_per_token × eval_tps = %v", f("bandwidth_gbps"), want)
 	}
 	// A run that is not cut reports Ollama's own eval rate.
 	for _, p := range rec["passes"].([]any) {
@@ -322,7 +334,8 @@ func TestRunBadInput(t *testing.T) {
 	t.Run("server down", func(t *testing.T) {
 		t.Setenv("OLLAMA_HOST", "127.0.0.1:1")
 		_, errOut, code := reinRun(t, ctx, nil, nil, "t/closer", "hi", "--no-log")
-		if code != 1 || !strings.Contains(errOut, "cannot reach Ollama at") || !strings.Contains(errOut, "ollama serve") {
+		if code != 1 || !strings.Contains(errOut, "cannot reach Ollama at") || !strings.Contains(errOut, "ollama serve") ||
+			strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
 			t.Errorf("exit %d, stderr %q", code, errOut)
 		}
 	})
@@ -341,6 +354,13 @@ func TestRunBadInput(t *testing.T) {
 	t.Run("budgets on a model that does not think", func(t *testing.T) {
 		out, errOut, code := reinRun(t, ctx, s, nil, "t/no-thinking", "hi", "--max-steps", "2", "--no-log")
 		if code != 0 || !strings.Contains(errOut, "warning") || strings.TrimSpace(out) != "Just the answer." {
+			t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		}
+	})
+	t.Run("no budgets on a model that does not think", func(t *testing.T) {
+		// The default loop cut is no budget the user asked for: no warning.
+		out, errOut, code := reinRun(t, ctx, s, nil, "t/no-thinking", "hi", "--no-log")
+		if code != 0 || strings.Contains(errOut, "warning") || strings.TrimSpace(out) != "Just the answer." {
 			t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
 		}
 	})

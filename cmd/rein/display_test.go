@@ -1,0 +1,59 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/models"
+	"github.com/rein-dev/rein/runner"
+)
+
+// TestFiguresGolden pins what `rein run --verbose` prints after a run.
+func TestFiguresGolden(t *testing.T) {
+	hw := models.HardwareInfo{GPUPercent: 52, CPUPercent: 48, Processor: "48%/52% CPU/GPU", VRAMBytes: 2_600_000_000,
+		SizeBytes: 5_000_000_000, BytesPerToken: 1_200_000_000, BandwidthGBps: 1.2 * 41.5, MoE: true}
+	b, _ := json.Marshal(hw)
+	hwMap := map[string]any{}
+	if err := json.Unmarshal(b, &hwMap); err != nil {
+		t.Fatal(err)
+	}
+	rec := &runner.Record{
+		CutReason: hooks.ReasonLoop, LoopRepeats: 3, DoneReason: "stop",
+		Passes: []runner.Pass{{Kind: "first", EvalCount: 300, EvalMS: 7229}, {Kind: "resume", EvalCount: 20, EvalMS: 480}},
+		Metrics: runner.Metrics{LoadMS: 1250.5, PromptTokens: 42, PromptMS: 210, PrefillTPS: 200, TTFTMS: 260, TTFAMS: 7600,
+			ThinkingTokens: 300, ThinkingMS: 7229, ThinkingTPS: 41.5, AnswerTokens: 20, AnswerMS: 480, AnswerTPS: 41.67,
+			EvalTPS: 41.5, WallMS: 9100, Steps: 9, ResumePromptMS: 35, ResumeEvalTokens: 19, WastedTokens: 1},
+		Languages:          hooks.Languages{Prompt: "en", Thinking: "en", Answer: "en"},
+		LanguageConsistent: true,
+		Hardware:           hwMap,
+	}
+	var out bytes.Buffer
+	printFigures(&out, rec)
+	got := out.String()
+	golden := filepath.Join("testdata", "figures.golden")
+	if os.Getenv("REIN_UPDATE_GOLDEN") != "" {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (REIN_UPDATE_GOLDEN=1 writes it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("figures differ from %s (REIN_UPDATE_GOLDEN=1 rewrites it):\n--- got\n%s\n--- want\n%s", golden, got, want)
+	}
+
+	// Without hardware figures (a backend that cannot list models) the
+	// hardware rows are left out.
+	rec.Hardware = map[string]any{}
+	out.Reset()
+	printFigures(&out, rec)
+	if bytes.Contains(out.Bytes(), []byte("hardware:")) || bytes.Contains(out.Bytes(), []byte("bandwidth:")) {
+		t.Errorf("hardware rows without figures:\n%s", out.String())
+	}
+}
