@@ -35,8 +35,8 @@ func chatLoop(ctx context.Context, opts *RunOptions, client runner.Backend, req 
 			continue
 		case line == "/bye" || line == "/exit":
 			return nil
-		case strings.HasPrefix(line, "/set"):
-			if err := applySet(req, strings.Fields(line)[1:]); err != nil {
+		case line == "/set" || strings.HasPrefix(line, "/set "):
+			if err := applySet(req, strings.TrimSpace(strings.TrimPrefix(line, "/set"))); err != nil {
 				fmt.Fprintln(ios.ErrOut, "rein: "+err.Error())
 			}
 			continue
@@ -50,7 +50,7 @@ func chatLoop(ctx context.Context, opts *RunOptions, client runner.Backend, req 
 		turn.RunID = ""
 		rec, err := opts.runOnce(ctx, client, &turn)
 		if err == errInterrupted {
-			// Ctrl-C ends the turn, not the chat; a second one ends the chat.
+			// Ctrl-C ends the chat; the turn it cut is logged.
 			return err
 		}
 		if err != nil {
@@ -61,12 +61,22 @@ func chatLoop(ctx context.Context, opts *RunOptions, client runner.Backend, req 
 	}
 }
 
-// applySet handles "/set KEY VALUE".
-func applySet(req *runner.Request, args []string) error {
-	if len(args) != 2 {
-		return fmt.Errorf("usage: /set KEY VALUE (max-steps, max-think-tokens, max-think-time, max-answer-tokens, loop, min-steps, think, on-limit, step-split, temperature, system)")
+// setKeys are the keys /set takes.
+const setKeys = "max-steps, max-think-tokens, max-think-time, max-answer-tokens, min-steps, loop, think, on-limit, step-split, " +
+	"budget-message, max-tokens, temperature, seed, num-ctx, system"
+
+// applySet handles "/set KEY VALUE" (args is what follows /set). The value
+// of system and budget-message is the rest of the line; the others take
+// one word, as the flags of the same names do.
+func applySet(req *runner.Request, args string) error {
+	key, val, _ := strings.Cut(args, " ")
+	val = strings.TrimSpace(val)
+	if key == "" || val == "" {
+		return fmt.Errorf("usage: /set KEY VALUE, KEY one of %s", setKeys)
 	}
-	key, val := args[0], args[1]
+	if key != "system" && key != "budget-message" && strings.ContainsAny(val, " \t") {
+		return fmt.Errorf("/set %s takes one value, not %q", key, val)
+	}
 	num := func(dst *int) error {
 		n, err := strconv.Atoi(val)
 		if err != nil || n < 0 {
@@ -82,7 +92,12 @@ func applySet(req *runner.Request, args []string) error {
 		return num(&req.MaxThinkTokens)
 	case "max-answer-tokens":
 		return num(&req.MaxAnswerTokens)
+	case "max-tokens":
+		return num(&req.MaxTokens)
+	case "num-ctx":
+		return num(&req.NumCtx)
 	case "loop":
+		req.LoopDefault = false
 		return num(&req.Loop)
 	case "min-steps":
 		return num(&req.MinSteps)
@@ -97,7 +112,7 @@ func applySet(req *runner.Request, args []string) error {
 		if err != nil {
 			return err
 		}
-		req.Think, req.ThinkLevel = on, level
+		req.Think, req.ThinkLevel, req.ThinkDefault = on, level, false
 	case "on-limit":
 		if val != runner.OnLimitAnswer && val != runner.OnLimitStop {
 			return fmt.Errorf("/set on-limit: want answer or stop")
@@ -111,14 +126,22 @@ func applySet(req *runner.Request, args []string) error {
 		req.StepMode = m
 	case "temperature":
 		t, err := strconv.ParseFloat(val, 64)
-		if err != nil {
-			return fmt.Errorf("/set temperature: want a number")
+		if err != nil || t < 0 {
+			return fmt.Errorf("/set temperature: want a number ≥ 0, not %q", val)
 		}
 		req.Temperature = &t
+	case "seed":
+		n, err := strconv.Atoi(val)
+		if err != nil {
+			return fmt.Errorf("/set seed: want a whole number, not %q", val)
+		}
+		req.Seed = &n
 	case "system":
 		req.System = val
+	case "budget-message":
+		req.BudgetMessage = unescapeNewlines(val)
 	default:
-		return fmt.Errorf("/set: unknown key %q", key)
+		return fmt.Errorf("/set: unknown key %q: one of %s", key, setKeys)
 	}
 	return nil
 }
