@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ollama/ollama/api"
@@ -65,6 +66,10 @@ type Request struct {
 	// set. rein run and rein proxy set it; a bench, whose budgets are its
 	// matrix, does not.
 	ProfileBudgets bool
+	// KeepZero names the budgets whose zero the user chose ("0: none"), by
+	// their flag names (max-steps, max-think-tokens, max-think-time,
+	// max-answer-tokens, min-steps): the profile's do not replace them.
+	KeepZero []string
 	// BudgetMessage overrides the profile's budget message.
 	BudgetMessage string
 	// ThinkPrefix is thinking text the model is made to have written
@@ -161,16 +166,16 @@ func (q *Request) Validate() error {
 // withProfileBudgets returns a copy of q whose unset budgets take b's.
 func withProfileBudgets(q *Request, b models.Budgets) *Request {
 	c := *q
-	set := func(dst *int, v int) {
-		if *dst == 0 {
+	set := func(name string, dst *int, v int) {
+		if *dst == 0 && !slices.Contains(q.KeepZero, name) {
 			*dst = v
 		}
 	}
-	set(&c.MaxSteps, b.MaxSteps)
-	set(&c.MaxThinkTokens, b.MaxThinkTokens)
-	set(&c.MaxAnswerTokens, b.MaxAnswerTokens)
-	set(&c.MinSteps, b.MinSteps)
-	if c.MaxThinkTime == 0 {
+	set("max-steps", &c.MaxSteps, b.MaxSteps)
+	set("max-think-tokens", &c.MaxThinkTokens, b.MaxThinkTokens)
+	set("max-answer-tokens", &c.MaxAnswerTokens, b.MaxAnswerTokens)
+	set("min-steps", &c.MinSteps, b.MinSteps)
+	if c.MaxThinkTime == 0 && !slices.Contains(q.KeepZero, "max-think-time") {
 		c.MaxThinkTime = b.MaxThinkTime
 	}
 	if c.OnLimit == "" {

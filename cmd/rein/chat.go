@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,6 +85,13 @@ func applySet(req *runner.Request, args string) error {
 		}
 		*dst = n
 		return nil
+	}
+	switch key {
+	case "max-steps", "max-think-tokens", "max-think-time", "max-answer-tokens", "min-steps":
+		// A value chosen here, 0 too, beats the profile's.
+		if !slices.Contains(req.KeepZero, key) {
+			req.KeepZero = append(slices.Clone(req.KeepZero), key)
+		}
 	}
 	switch key {
 	case "max-steps":

@@ -200,6 +200,11 @@ func (o *RunOptions) request() (*runner.Request, error) {
 		LoopDefault:    !o.changed["loop"] && o.Loop == defaultLoop,
 		ThinkDefault:   !o.changed["think"],
 	}
+	for _, f := range []string{"max-steps", "max-think-tokens", "max-think-time", "max-answer-tokens", "min-steps"} {
+		if o.changed[f] {
+			req.KeepZero = append(req.KeepZero, f) // --max-steps 0 beats the profile's
+		}
+	}
 	if !o.changed["on-limit"] && o.OnLimit == runner.OnLimitAnswer {
 		req.OnLimit = "" // the profile's, else answer
 	}

@@ -477,6 +477,11 @@ func TestRunProfileBudgets(t *testing.T) {
 			t.Errorf("%v: cut %q after %v steps, want steps after %v (stderr %s)", tt.args, str(rec, "cut_reason"), num(rec, "steps"), tt.steps, stderr)
 		}
 	}
+	// An explicit 0 wins over the profile's budget too.
+	rec, stderr := runJSON(t, s, "t/runaway", "How many r's are in strawberry?", "--max-steps", "0", "--max-think-tokens", "25")
+	if b, _ := rec["budgets"].(map[string]any); b["max_steps"] != 0.0 || str(rec, "cut_reason") != "tokens" {
+		t.Errorf("--max-steps 0: budgets %v, cut %q (stderr %s)", b, str(rec, "cut_reason"), stderr)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "profiles.yaml"), []byte("profiles:\n  - name: x\n    budgets: {max_steps: -2}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
