@@ -18,7 +18,9 @@ func TestApplySet(t *testing.T) {
 		wantErr string
 	}{
 		{"max-steps 8", func(q *runner.Request) bool { return q.MaxSteps == 8 }, ""},
-		{"max-steps 0", func(q *runner.Request) bool { return q.MaxSteps == 0 && slices.Equal(q.KeepZero, []string{"max-steps"}) }, ""},
+		{"max-steps 0", func(q *runner.Request) bool {
+			return q.MaxSteps == 0 && slices.Equal(q.KeepZero, []string{"max-steps"})
+		}, ""},
 		{"max-think-tokens 200", func(q *runner.Request) bool { return q.MaxThinkTokens == 200 }, ""},
 		{"max-think-time 30s", func(q *runner.Request) bool { return q.MaxThinkTime == 30*time.Second }, ""},
 		{"loop 0", func(q *runner.Request) bool { return q.Loop == 0 && !q.LoopDefault }, ""},
