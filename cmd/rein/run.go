@@ -290,8 +290,9 @@ func (opts *RunOptions) runOnce(ctx context.Context, client runner.Backend, req 
 		if jerr := enc.Encode(rec); jerr != nil && err == nil {
 			err = jerr
 		}
-	} else if opts.Verbose {
-		printFigures(ios.ErrOut, rec)
+	}
+	if opts.Verbose {
+		printFigures(ios.ErrOut, rec) // stderr, so --json keeps stdout to itself
 	}
 	return rec, runError(ctx, err, req.Model)
 }

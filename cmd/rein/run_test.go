@@ -102,6 +102,16 @@ func TestRunRecordKeys(t *testing.T) {
 	if want := f("bytes_per_token") * metric(rec, "eval_tps") / 1e9; want <= 0 || math.Abs(f("bandwidth_gbps")-want) > want*1e-9 {
 		t.Errorf("bandwidth_gbps %v, want bytes_per_token × eval_tps = %v", f("bandwidth_gbps"), want)
 	}
+	// --verbose with --json: the figures, hardware too, go to stderr.
+	vrec, stderr := runJSON(t, s, "t/closer", "What is 17*3?", "--verbose")
+	for _, want := range []string{"eval rate:", "thinking:", "hardware:             100% CPU", "bandwidth:"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("--verbose --json: stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if str(vrec, "answer") != str(rec, "answer") {
+		t.Errorf("--verbose changed the answer: %q", str(vrec, "answer"))
+	}
 	// A run that is not cut reports Ollama's own eval rate.
 	for _, p := range rec["passes"].([]any) {
 		p := p.(map[string]any)
