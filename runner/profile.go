@@ -40,6 +40,9 @@ type Profile struct {
 	StepMode hooks.StepMode
 	// Budgets fill the budgets a request leaves unset.
 	Budgets models.Budgets
+	// ThinkLevels are the thinking levels the family takes (gpt-oss: low,
+	// medium, high); nil for a family that only thinks or not.
+	ThinkLevels []string
 }
 
 // Thinks reports whether the profile can see a thinking trace.
@@ -103,6 +106,7 @@ func FromModelProfile(mp models.Profile, lang string) Profile {
 		Chat:          mp.Chat,
 		StepMode:      hooks.StepMode(mp.StepSplit),
 		Budgets:       mp.Clone().Budgets,
+		ThinkLevels:   slices.Clone(mp.ThinkLevels),
 	}
 	if len(mp.Options) > 0 {
 		p.Options = maps.Clone(mp.Options)

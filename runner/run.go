@@ -210,6 +210,8 @@ func (rn *run) setup(ctx context.Context) error {
 		rn.warnf("model %s does not think; budgets are ignored", q.Model)
 	case q.hasBudgets() && !q.Think:
 		rn.warnf("thinking is off; budgets are ignored")
+	case rn.thinkOn && q.ThinkLevel != "" && q.Profile == nil && rn.prof.Name != "" && rn.prof.Name != models.GenericName && !slices.Contains(rn.prof.ThinkLevels, q.ThinkLevel):
+		rn.warnf("model %s (profile %s) takes no think level %q; it thinks as with --think true", q.Model, rn.prof.Name, q.ThinkLevel)
 	case q.Think && !canThink && !q.ThinkDefault:
 		rn.warnf("model %s does not think; running without thinking", q.Model)
 	}
