@@ -369,6 +369,9 @@ func (d *decoder) options(n *yaml.Node, field string, p *Profile) error {
 		if err := v.Decode(&x); err != nil {
 			return d.errorf(v, f, "%v", err)
 		}
+		if err := CheckOption(k.Value, x); err != nil {
+			return d.errorf(v, f, "%v", err)
+		}
 		p.Options[k.Value] = x
 	}
 	return nil

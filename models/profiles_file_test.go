@@ -196,6 +196,8 @@ func TestParseProfilesErrors(t *testing.T) {
 		{"bad language", "profiles:\n  - name: qwen3\n    budget_messages:\n      english: hi\n", 4, "profiles[0].budget_messages.english", "not a language code"},
 		{"open tag alone", "profiles:\n  - name: x\n    think_open: <t>\n", 3, "profiles[0].think_close", "go together"},
 		{"budgets not a mapping", "profiles:\n  - name: qwen3\n    budgets: 8\n", 3, "profiles[0].budgets", "want a mapping"},
+		{"option of the wrong type", "profiles:\n  - name: qwen3\n    options:\n      temperature: hot\n", 4, "profiles[0].options.temperature", "must be a number"},
+		{"unknown option", "profiles:\n  - name: qwen3\n    options:\n      temprature: 0.5\n", 4, "profiles[0].options.temprature", "unknown Ollama option"},
 		{"unknown budget", "profiles:\n  - name: qwen3\n    budgets:\n      steps: 8\n", 4, "profiles[0].budgets.steps", "unknown field"},
 		{"negative budget", "profiles:\n  - name: qwen3\n    budgets:\n      max_steps: -1\n", 4, "profiles[0].budgets.max_steps", "0 or more"},
 		{"budget not a number", "profiles:\n  - name: qwen3\n    budgets:\n      max_think_tokens: lots\n", 4, "profiles[0].budgets.max_think_tokens", "whole number"},

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/rein-dev/rein/models"
 )
 
 // parseOptions turns repeated --option key=value flags into Ollama options.
@@ -20,7 +22,14 @@ func parseOptions(kvs []string) (map[string]any, error) {
 		if !ok || k == "" {
 			return nil, usageErrorf("--option %q: want key=value", kv)
 		}
-		out[k] = parseValue(v)
+		val := parseValue(v)
+		if s, ok := val.(string); ok && k == "stop" {
+			val = []any{s} // --option stop=### is one stop sequence
+		}
+		if err := models.CheckOption(k, val); err != nil {
+			return nil, usageErrorf("--option %s: %v", kv, err)
+		}
+		out[k] = val
 	}
 	return out, nil
 }

@@ -361,6 +361,12 @@ func TestRunBadInput(t *testing.T) {
 			t.Errorf("exit %d, stderr %q", code, errOut)
 		}
 	})
+	t.Run("unknown option", func(t *testing.T) {
+		_, errOut, code := reinRun(t, ctx, s, nil, "t/closer", "hi", "--option", "temprature=0.6", "--no-log")
+		if code != 2 || !strings.Contains(errOut, `unknown Ollama option "temprature"`) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("exit %d, stderr %q", code, errOut)
+		}
+	})
 	t.Run("budgets on a model that does not think", func(t *testing.T) {
 		out, errOut, code := reinRun(t, ctx, s, nil, "t/no-thinking", "hi", "--max-steps", "2", "--no-log")
 		if code != 0 || !strings.Contains(errOut, "warning") || strings.TrimSpace(out) != "Just the answer." {
