@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -57,6 +58,9 @@ type RunOptions struct {
 	Log          string
 	NoLog        bool
 	Hooks        []string
+	// Trace is a file that gets every event as a JSON line, in the form
+	// external hooks read them; "-" is stderr.
+	Trace string
 
 	// OnLanguageSwitch is what a change of language in the thinking does:
 	// warn (the default, also for ""), cut or off.
@@ -147,6 +151,7 @@ leaves.`,
 	f.BoolVar(&opts.JSON, "json", false, "print the run record as one JSON object on stdout")
 	f.StringVar(&opts.Log, "log", "", "append the run record to this JSONL file (default $REIN_LOG or $XDG_STATE_HOME/rein/runs.jsonl)")
 	f.BoolVar(&opts.NoLog, "no-log", false, "do not log the run")
+	f.StringVar(&opts.Trace, "trace", "", "append every event (token, step, cut, …) to this file as JSON lines, as external hooks read them (-: stderr)")
 	f.StringArrayVar(&opts.Hooks, "hook", nil, "external hook program with arguments, split into words without a shell (repeatable)")
 	f.StringVar(&opts.OnLanguageSwitch, "on-language-switch", "warn", "when the thinking changes language: warn (one line on stderr), cut (cut the thinking, reason hook) or off")
 	f.StringVar(&opts.ReasonIn, "reason-in", "", "make the model reason in this language (en, fr, es, ru, zh, …: a thinking prefix) and answer in the prompt's")
@@ -240,6 +245,18 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	}
 	defer closeHooks()
 	req.Hooks = append(userHooks, opts.ExtraHooks...)
+	if opts.Trace != "" {
+		w := opts.IO.ErrOut
+		if opts.Trace != "-" {
+			f, err := os.OpenFile(opts.Trace, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+			if err != nil {
+				return fmt.Errorf("trace: %w", err)
+			}
+			defer f.Close()
+			w = f
+		}
+		req.Hooks = append([]hooks.Hook{hooks.NewEventLog(w)}, req.Hooks...)
+	}
 	if opts.consensusMode() {
 		if !opts.PromptSet {
 			return usageErrorf("--consensus and --consensus-samples need a prompt")

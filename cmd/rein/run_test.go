@@ -506,3 +506,49 @@ func TestRunProfileBudgets(t *testing.T) {
 		t.Errorf("bad profile file: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestRunTrace: --trace writes every event of the run as a JSON line, the
+// form external hooks read, in order, ending with the cut's resume and done.
+func TestRunTrace(t *testing.T) {
+	s := needModels(t)
+	trace := filepath.Join(t.TempDir(), "trace.jsonl")
+	rec, stderr := runJSON(t, s, "t/runaway", "How many?", "--max-steps", "2", "--trace", trace)
+	if str(rec, "cut_reason") != "steps" {
+		t.Fatalf("cut %q (stderr %s)", str(rec, "cut_reason"), stderr)
+	}
+	var kinds []string
+	var lastSeq int64 = -1
+	var thinking strings.Builder
+	torn, err := hooks.ReadJSONL(trace, func(line []byte) error {
+		var ev hooks.Event
+		if err := json.Unmarshal(line, &ev); err != nil {
+			return err
+		}
+		if ev.RunID != str(rec, "run_id") || ev.Seq <= lastSeq {
+			t.Errorf("event %+v: run id %q, seq after %d", ev, str(rec, "run_id"), lastSeq)
+		}
+		lastSeq = ev.Seq
+		if len(kinds) == 0 || kinds[len(kinds)-1] != string(ev.Kind) {
+			kinds = append(kinds, string(ev.Kind))
+		}
+		if ev.Kind == hooks.KindToken && ev.Phase == hooks.PhaseThinking {
+			thinking.WriteString(ev.Text)
+		}
+		return nil
+	})
+	if err != nil || torn {
+		t.Fatalf("trace: torn %v err %v", torn, err)
+	}
+	got := strings.Join(kinds, " ")
+	for _, want := range []string{"run_start token", "step", "cut", "answer_start", "done"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("event kinds %q lack %q", got, want)
+		}
+	}
+	if !strings.HasSuffix(got, "done") {
+		t.Errorf("event kinds %q do not end with done", got)
+	}
+	if strings.TrimSpace(thinking.String()) != strings.TrimSpace(str(rec, "thinking")) {
+		t.Errorf("thinking tokens of the trace %q, record %q", thinking.String(), str(rec, "thinking"))
+	}
+}
