@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/rein-dev/rein/hooks"
@@ -34,19 +32,7 @@ func TestFiguresGolden(t *testing.T) {
 	var out bytes.Buffer
 	printFigures(&out, rec)
 	got := out.String()
-	golden := filepath.Join("testdata", "figures.golden")
-	if os.Getenv("REIN_UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (REIN_UPDATE_GOLDEN=1 writes it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("figures differ from %s (REIN_UPDATE_GOLDEN=1 rewrites it):\n--- got\n%s\n--- want\n%s", golden, got, want)
-	}
+	checkGolden(t, "figures.golden", got)
 
 	// Without hardware figures (a backend that cannot list models) the
 	// hardware rows are left out.

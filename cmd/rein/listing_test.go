@@ -16,6 +16,7 @@ import (
 
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/format"
+
 	"github.com/rein-dev/rein/internal/ollamatest"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/models/scripted"
@@ -310,22 +311,7 @@ func TestShowGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := showVolatile.ReplaceAllString(out.String(), "$1$2<N>")
-	golden := filepath.Join("testdata", "show_magistral_think.golden")
-	if os.Getenv("REIN_UPDATE_GOLDEN") != "" {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (REIN_UPDATE_GOLDEN=1 writes it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("rein show lap/think differs from %s (REIN_UPDATE_GOLDEN=1 rewrites it):\n--- got\n%s\n--- want\n%s", golden, got, want)
-	}
+	checkGolden(t, "show_magistral_think.golden", got)
 }
 
 func TestShowCommand(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -124,4 +125,26 @@ func clientFor(s *ollamatest.Server) func() (*api.Client, error) {
 
 func createModelOn(ctx context.Context, s *ollamatest.Server, name string, m *scripted.Model) error {
 	return scripted.Create(ctx, s.Client, name, m, "")
+}
+
+// checkGolden compares got with testdata/NAME; REIN_UPDATE_GOLDEN=1
+// rewrites the file.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	golden := filepath.Join("testdata", name)
+	if os.Getenv("REIN_UPDATE_GOLDEN") != "" {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (REIN_UPDATE_GOLDEN=1 writes it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (REIN_UPDATE_GOLDEN=1 rewrites it):\n--- got\n%s\n--- want\n%s", golden, got, want)
+	}
 }
