@@ -90,6 +90,9 @@ type fakeModel struct {
 	// client leaves mid-stream, every later generation waits forever, until
 	// an unload request (empty prompt, keep_alive 0) arrives.
 	wedgeOnCut bool
+	// psHangs makes /api/ps hang until the client leaves, as a server
+	// stuck deeper than the lost slot does.
+	psHangs bool
 }
 
 // fakeServer is the FAKE Ollama server.
@@ -161,6 +164,10 @@ func newFakeServer(t testing.TB, m fakeModel) *fakeServer {
 	})
 	mux.HandleFunc("POST /api/generate", f.generate)
 	mux.HandleFunc("GET /api/ps", func(w http.ResponseWriter, r *http.Request) {
+		if f.m.psHangs {
+			<-r.Context().Done()
+			return
+		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		var ps api.ProcessResponse

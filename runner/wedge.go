@@ -235,15 +235,24 @@ func (rn *run) loading(ctx context.Context, model string) bool {
 	if !ok {
 		return false
 	}
+	hung := false
 	expiry := func() (time.Time, bool) {
-		ps, err := rl.ListRunning(ctx)
+		// /api/ps answers in microseconds; a server that cannot answer it
+		// in seconds is stuck, and the request waiting on it with it.
+		pctx, cancel := context.WithTimeout(ctx, psTimeout)
+		defer cancel()
+		ps, err := rl.ListRunning(pctx)
 		if err != nil {
+			hung = hung || ctx.Err() == nil && errors.Is(pctx.Err(), context.DeadlineExceeded)
 			return time.Time{}, false
 		}
 		m, ok := running(ps, model)
 		return m.ExpiresAt, ok
 	}
 	first, listed := expiry()
+	if hung {
+		return false
+	}
 	if !listed {
 		return ctx.Err() == nil // not loaded yet (or /api/ps failed): wait
 	}
@@ -251,8 +260,15 @@ func (rn *run) loading(ctx context.Context, model string) bool {
 		return false
 	}
 	second, listed := expiry()
-	return !listed || !second.Equal(first)
+	return !hung && (!listed || !second.Equal(first))
 }
+
+// psTimeout bounds one /api/ps lookup of the guard, and unloadTimeout the
+// unload request; a server that cannot answer them is stuck.
+var (
+	psTimeout     = 3 * time.Second
+	unloadTimeout = 10 * time.Second
+)
 
 // unloadModel asks the server to unload model, and waits up to wait for it
 // to leave the loaded models. The scheduler unloads a runner only once no
@@ -260,17 +276,24 @@ func (rn *run) loading(ctx context.Context, model string) bool {
 // so the wait is a courtesy: a request that still meets the wedged runner
 // is caught by its own watchdog.
 func (rn *run) unloadModel(ctx context.Context, model string, wait time.Duration) error {
-	err := rn.r.Backend.Generate(ctx, &api.GenerateRequest{Model: model, KeepAlive: &api.Duration{Duration: 0}},
+	uctx, cancel := context.WithTimeout(ctx, unloadTimeout)
+	err := rn.r.Backend.Generate(uctx, &api.GenerateRequest{Model: model, KeepAlive: &api.Duration{Duration: 0}},
 		func(api.GenerateResponse) error { return nil })
+	cancel()
 	if err != nil {
+		if ctx.Err() == nil && errors.Is(uctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("no answer in %v", unloadTimeout)
+		}
 		return err
 	}
 	rl, ok := rn.r.Backend.(RunningLister)
 	if !ok {
 		return sleepCtx(ctx, wait)
 	}
+	wctx, wcancel := context.WithTimeout(ctx, wait)
+	defer wcancel()
 	for deadline := time.Now().Add(wait); time.Now().Before(deadline); {
-		ps, err := rl.ListRunning(ctx)
+		ps, err := rl.ListRunning(wctx)
 		if err != nil {
 			return sleepCtx(ctx, time.Until(deadline))
 		}

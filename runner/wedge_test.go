@@ -18,19 +18,26 @@ import (
 // wedged, the resume pass hangs, and the guard unloads the model and sends
 // the pass again.
 func TestRunRecoversFromWedgedServer(t *testing.T) {
+	defer func(d time.Duration) { psTimeout = d }(psTimeout)
+	psTimeout = 100 * time.Millisecond
 	tests := []struct {
 		name    string
 		stall   time.Duration
 		recover bool
+		psHangs bool
 	}{
-		{"guard on", 200 * time.Millisecond, true},
-		{"guard off", -1, false},
+		{"guard on", 200 * time.Millisecond, true, false},
+		{"guard off", -1, false, false},
+		// A server whose /api/ps hangs too is taken for wedged, not for
+		// loading, and the guard neither waits on it forever nor hangs.
+		{"ps hangs", 200 * time.Millisecond, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := defaultModel()
 			m.blockAfter = 8
 			m.wedgeOnCut = true
+			m.psHangs = tt.psHangs
 			f := newFakeServer(t, m)
 			r, _ := newTestRunner(f)
 			r.StallTimeout = tt.stall
