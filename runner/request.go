@@ -67,8 +67,7 @@ type Request struct {
 	// matrix, does not.
 	ProfileBudgets bool
 	// KeepZero names the budgets whose zero the user chose ("0: none"), by
-	// their flag names (max-steps, max-think-tokens, max-think-time,
-	// max-answer-tokens, min-steps): the profile's do not replace them.
+	// their flag names (KeepZeroNames): the profile's do not replace them.
 	KeepZero []string
 	// BudgetMessage overrides the profile's budget message.
 	BudgetMessage string
@@ -162,6 +161,10 @@ func (q *Request) Validate() error {
 	}
 	return nil
 }
+
+// KeepZeroNames are the budgets a profile fills when they are zero, by
+// their flag names: the names KeepZero takes.
+var KeepZeroNames = []string{"max-steps", "max-think-tokens", "max-think-time", "max-answer-tokens", "min-steps"}
 
 // withProfileBudgets returns a copy of q whose unset budgets take b's.
 func withProfileBudgets(q *Request, b models.Budgets) *Request {

@@ -86,12 +86,9 @@ func applySet(req *runner.Request, args string) error {
 		*dst = n
 		return nil
 	}
-	switch key {
-	case "max-steps", "max-think-tokens", "max-think-time", "max-answer-tokens", "min-steps":
+	if slices.Contains(runner.KeepZeroNames, key) && !slices.Contains(req.KeepZero, key) {
 		// A value chosen here, 0 too, beats the profile's.
-		if !slices.Contains(req.KeepZero, key) {
-			req.KeepZero = append(slices.Clone(req.KeepZero), key)
-		}
+		req.KeepZero = append(slices.Clone(req.KeepZero), key)
 	}
 	switch key {
 	case "max-steps":

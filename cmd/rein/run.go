@@ -205,7 +205,7 @@ func (o *RunOptions) request() (*runner.Request, error) {
 		LoopDefault:    !o.changed["loop"] && o.Loop == defaultLoop,
 		ThinkDefault:   !o.changed["think"],
 	}
-	for _, f := range []string{"max-steps", "max-think-tokens", "max-think-time", "max-answer-tokens", "min-steps"} {
+	for _, f := range runner.KeepZeroNames {
 		if o.changed[f] {
 			req.KeepZero = append(req.KeepZero, f) // --max-steps 0 beats the profile's
 		}
