@@ -3,6 +3,7 @@ package runner
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // ParserState is where a Parser stands in the model's output.
@@ -171,8 +172,10 @@ func (p *Parser) Add(chunk string) Output {
 				n := skip + len(p.open)
 				base, buf = base+n, buf[n:]
 				p.state = StateThinkingStart
-			case t == "" || strings.HasPrefix(p.open, t):
-				p.held = buf // white space or a partial opening tag
+			case t == "" || strings.HasPrefix(p.open, t) || tornRune(t):
+				// White space, a partial opening tag, or a chunk that ends
+				// inside a rune (which may be white space, as U+0085 is).
+				p.held = buf
 				buf = ""
 			default:
 				p.state = StateAnswerStart
@@ -180,6 +183,11 @@ func (p *Parser) Add(chunk string) Output {
 		case StateThinkingStart, StateAnswerStart:
 			t := strings.TrimLeftFunc(buf, unicode.IsSpace)
 			base, buf = base+len(buf)-len(t), t
+			if tornRune(t) {
+				p.held = t // the rest of the rune settles whether it is eaten
+				buf = ""
+				continue
+			}
 			if t != "" {
 				if p.state == StateThinkingStart {
 					p.state = StateThinking
@@ -225,8 +233,8 @@ func (p *Parser) Add(chunk string) Output {
 }
 
 // Flush releases the bytes held back, as if the output ended here: a
-// partial tag is text of the current phase, and white space that was being
-// eaten is dropped.
+// partial tag or a torn rune is text of the current phase, and white space
+// that was being eaten is dropped.
 func (p *Parser) Flush() Output {
 	h := p.held
 	p.held = ""
@@ -237,10 +245,16 @@ func (p *Parser) Flush() Output {
 			out.Answer = t
 			p.state = StateAnswer
 		}
-	case StateThinking:
+	case StateThinkingStart, StateThinking:
 		out.Thinking = h
-	case StateAnswer:
+		if h != "" {
+			p.state = StateThinking
+		}
+	case StateAnswerStart, StateAnswer:
 		out.Answer = h
+		if h != "" {
+			p.state = StateAnswer
+		}
 	}
 	return out
 }
@@ -260,6 +274,10 @@ func (p *Parser) Reopen() {
 	p.held = ""
 	p.state = StateThinking
 }
+
+// tornRune reports whether s begins with an incomplete UTF-8 sequence: a
+// chunk that ended inside a rune, which the next chunk completes.
+func tornRune(s string) bool { return s != "" && !utf8.FullRuneInString(s) }
 
 // overlap returns the length of the longest suffix of s that is a proper
 // prefix of tag.
