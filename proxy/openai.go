@@ -88,6 +88,7 @@ type openaiEmitter struct {
 	rc           *http.ResponseController
 	stream       bool
 	started      bool
+	roleSent     bool
 	id, model    string
 	includeUsage bool
 
@@ -124,7 +125,19 @@ func (e *openaiEmitter) token(ph hooks.Phase, text string) error {
 		e.content.WriteString(msg.Content)
 		return nil
 	}
-	return e.event(openai.ToChunk(e.id, api.ChatResponse{Model: e.model, Message: msg}, false))
+	return e.chunks(api.ChatResponse{Model: e.model, Message: msg})
+}
+
+// chunks sends one response as the stream chunks the api's converter makes
+// of it; the first chunk of the stream carries the role.
+func (e *openaiEmitter) chunks(r api.ChatResponse) error {
+	for _, c := range openai.ToStreamChunks(e.id, r, !e.roleSent) {
+		e.roleSent = true
+		if err := e.event(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (e *openaiEmitter) done(rec *runner.Record, m api.Metrics, reason string) error {
@@ -147,11 +160,11 @@ func (e *openaiEmitter) done(rec *runner.Record, m api.Metrics, reason string) e
 	sent := len(rec.ToolCalls) > 0
 	if sent {
 		calls := api.ChatResponse{Model: e.model, Message: api.Message{Role: "assistant", ToolCalls: rec.ToolCalls}}
-		if err := e.event(openai.ToChunk(e.id, calls, false)); err != nil {
+		if err := e.chunks(calls); err != nil {
 			return err
 		}
 	}
-	last := openai.ToChunk(e.id, resp, sent)
+	last := openai.FinishChunk(e.id, resp, sent)
 	if err := e.event(openaiChunk{last, runInfo(rec)}); err != nil {
 		return err
 	}

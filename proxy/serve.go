@@ -330,11 +330,11 @@ func (p *Proxy) serveGenerate(w *trackWriter, r *http.Request) {
 // generatePassesThrough reports whether a generate request goes upstream
 // as it is: raw prompts, templates and suffixes of the client's own, the
 // old context array, think:false, an empty prompt (a load or unload),
-// logprobs, the rendered template, or an image model's size.
+// logprobs, or the rendered template.
 func generatePassesThrough(gr *api.GenerateRequest) bool {
 	if gr.Think != nil && !gr.Think.Bool() {
 		return true
 	}
 	return gr.Raw || gr.Template != "" || gr.Suffix != "" || len(gr.Context) > 0 || gr.Prompt == "" ||
-		gr.DebugRenderOnly || gr.Logprobs || gr.TopLogprobs > 0 || gr.Width > 0 || gr.Height > 0
+		gr.DebugRenderOnly || gr.Logprobs || gr.TopLogprobs > 0
 }

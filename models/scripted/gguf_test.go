@@ -2,17 +2,19 @@ package scripted
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
-	"github.com/ollama/ollama/fs/ggml"
+	"github.com/ollama/ollama/fs/gguf"
 )
 
 // TestGGUFReadBack writes a model and reads it back with Ollama's own GGUF
-// decoder: every key-value, every tensor's shape, type and offset, and the
-// alignment of the data section.
+// decoder: every key-value, every tensor's name, shape, type, offset and
+// size, the alignment of the data section and the file size; then loads it
+// the way the server does (gguf.ReadModel).
 func TestGGUFReadBack(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -36,34 +38,55 @@ func TestGGUFReadBack(t *testing.T) {
 			if err := m.WriteGGUF(f); err != nil {
 				t.Fatal(err)
 			}
-			f.Close()
-			f, _ = os.Open(path)
-			defer f.Close()
-			g, err := ggml.Decode(f, -1)
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			g, err := gguf.Open(path)
 			if err != nil {
-				t.Fatalf("ollama cannot decode the GGUF: %v", err)
+				t.Fatalf("ollama cannot open the GGUF: %v", err)
 			}
-			kv := g.KV()
+			defer g.Close()
+			if string(g.Magic[:]) != "GGUF" || g.Version != 3 {
+				t.Errorf("header %q version %d, want GGUF version 3", g.Magic[:], g.Version)
+			}
+
+			// Key-values: the same keys in the order written, each with the
+			// value and the Go type written.
 			want := m.KVs()
-			// Ollama's decoder adds general.parameter_count to what it read.
-			if n := kv.Len() - 1; n != len(want) {
-				t.Errorf("read %d keys, wrote %d", n, len(want))
+			if n := g.NumKeyValues(); n != len(want) {
+				t.Errorf("header says %d keys, wrote %d", n, len(want))
 			}
-			for _, w := range want {
-				got := kv.Value(w.Key)
+			var read []gguf.KeyValue
+			for _, kv := range g.KeyValues() {
+				read = append(read, kv)
+			}
+			if err := g.Err(); err != nil {
+				t.Fatalf("ollama cannot decode the key-values: %v", err)
+			}
+			if len(read) != len(want) {
+				t.Errorf("read %d keys, wrote %d", len(read), len(want))
+			}
+			for i, w := range want {
+				if i >= len(read) {
+					break
+				}
+				if read[i].Key != w.Key {
+					t.Errorf("key %d is %s, wrote %s", i, read[i].Key, w.Key)
+					continue
+				}
+				got := read[i].Any()
 				switch wv := w.Value.(type) {
 				case []string:
-					gs := kv.Strings(w.Key)
-					if !slices.Equal(gs, wv) {
-						t.Errorf("%s: read %d strings, wrote %d", w.Key, len(gs), len(wv))
+					if gs, ok := got.([]string); !ok || !slices.Equal(gs, wv) {
+						t.Errorf("%s: read %d strings (%T), wrote %d", w.Key, len(gs), got, len(wv))
 					}
 				case []float32:
-					if gs := kv.Floats(w.Key); !slices.Equal(gs, wv) {
-						t.Errorf("%s: read %d floats, wrote %d", w.Key, len(gs), len(wv))
+					if gs, ok := got.([]float32); !ok || !slices.Equal(gs, wv) {
+						t.Errorf("%s: read %d floats (%T), wrote %d", w.Key, len(gs), got, len(wv))
 					}
 				case []int32:
-					if gs := kv.Ints(w.Key); !slices.Equal(gs, wv) {
-						t.Errorf("%s: read %d ints, wrote %d", w.Key, len(gs), len(wv))
+					if gs, ok := got.([]int32); !ok || !slices.Equal(gs, wv) {
+						t.Errorf("%s: read %d ints (%T), wrote %d", w.Key, len(gs), got, len(wv))
 					}
 				default:
 					if got != w.Value {
@@ -71,33 +94,108 @@ func TestGGUFReadBack(t *testing.T) {
 					}
 				}
 			}
-			if kv.Architecture() != "llama" || kv.EmbeddingLength() < uint64(m.VocabSize()) {
-				t.Errorf("architecture %s, embedding %d < vocab %d", kv.Architecture(), kv.EmbeddingLength(), m.VocabSize())
+			arch, emb := g.KeyValue("general.architecture").String(), g.KeyValue("embedding_length").Uint()
+			if arch != "llama" || emb < uint64(m.VocabSize()) {
+				t.Errorf("architecture %s, embedding %d < vocab %d", arch, emb, m.VocabSize())
 			}
-			ts := g.Tensors()
-			if ts.Offset%Alignment != 0 {
-				t.Errorf("data section at %d is not %d-aligned", ts.Offset, Alignment)
-			}
+
+			// Tensor infos: name, type, shape, offset in the data section
+			// and size, in the order written.
 			wantT := m.Tensors()
 			offs := tensorOffsets(wantT)
-			items := ts.Items()
+			if n := g.NumTensors(); n != len(wantT) {
+				t.Errorf("header says %d tensors, wrote %d", n, len(wantT))
+			}
+			var items []gguf.TensorInfo
+			for _, ti := range g.TensorInfos() {
+				items = append(items, ti)
+			}
+			if err := g.Err(); err != nil {
+				t.Fatalf("ollama cannot decode the tensor infos: %v", err)
+			}
 			if len(items) != len(wantT) {
 				t.Fatalf("read %d tensors, wrote %d", len(items), len(wantT))
 			}
 			for i, gt := range items {
 				wt := wantT[i]
-				if gt.Name != wt.Name || gt.Kind != uint32(wt.Type) || gt.Offset != offs[i] || gt.Size() != wt.Size() {
-					t.Errorf("tensor %d: read %s kind %d offset %d size %d; wrote %s kind %d offset %d size %d",
-						i, gt.Name, gt.Kind, gt.Offset, gt.Size(), wt.Name, wt.Type, offs[i], wt.Size())
+				if gt.Name != wt.Name || uint32(gt.Type) != uint32(wt.Type) || !slices.Equal(gt.Shape, wt.Shape) ||
+					gt.Offset != offs[i] || gt.NumBytes() != int64(wt.Size()) {
+					t.Errorf("tensor %d: read %s type %d shape %v offset %d size %d; wrote %s type %d shape %v offset %d size %d",
+						i, gt.Name, gt.Type, gt.Shape, gt.Offset, gt.NumBytes(), wt.Name, wt.Type, wt.Shape, offs[i], wt.Size())
 				}
 				if gt.Offset%Alignment != 0 {
 					t.Errorf("tensor %s at %d is not aligned", gt.Name, gt.Offset)
 				}
 			}
-			fi, _ := os.Stat(path)
+
+			// The data section: gguf.File keeps its offset to itself, but
+			// TensorReader hands out a section of the file at that offset
+			// plus the tensor's, so each tensor's section gives it back.
+			dataOff := int64(-1)
+			for i, wt := range wantT {
+				_, r, err := g.TensorReader(wt.Name)
+				if err != nil {
+					t.Fatalf("tensor %s: %v", wt.Name, err)
+				}
+				sr, ok := r.(*io.SectionReader)
+				if !ok {
+					t.Fatalf("tensor %s: TensorReader gave a %T, not an *io.SectionReader: find the data section offset another way", wt.Name, r)
+				}
+				_, off, n := sr.Outer()
+				if i == 0 {
+					dataOff = off - int64(offs[0])
+				}
+				if off != dataOff+int64(offs[i]) || n != int64(wt.Size()) {
+					t.Errorf("tensor %s: data at %d, %d bytes; want %d, %d bytes", wt.Name, off, n, dataOff+int64(offs[i]), wt.Size())
+				}
+				var wb bytes.Buffer
+				if wt.Data != nil {
+					if err := wt.Data(&wb); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					wb.Write(make([]byte, wt.Size()))
+				}
+				if rb, err := io.ReadAll(r); err != nil || !bytes.Equal(rb, wb.Bytes()) {
+					t.Errorf("tensor %s: ollama reads other bytes than were written (%v)", wt.Name, err)
+				}
+			}
+			if dataOff%Alignment != 0 {
+				t.Errorf("data section at %d is not %d-aligned", dataOff, Alignment)
+			}
+			fi, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
 			last := wantT[len(wantT)-1]
-			if end := ts.Offset + offs[len(offs)-1] + last.Size(); uint64(fi.Size()) != end {
+			if end := uint64(dataOff) + offs[len(offs)-1] + last.Size(); uint64(fi.Size()) != end {
 				t.Errorf("file is %d bytes, data ends at %d", fi.Size(), end)
+			}
+
+			// What the server loads: the same tensors, with the parameter
+			// count it adds as general.parameter_count.
+			lm, err := gguf.ReadModel(path, -1)
+			if err != nil {
+				t.Fatalf("ollama cannot load the GGUF: %v", err)
+			}
+			var params, bytesT uint64
+			for _, wt := range wantT {
+				n := uint64(1)
+				for _, d := range wt.Shape {
+					n *= d
+				}
+				params += n
+				bytesT += wt.Size()
+			}
+			if got := lm.KV().KeyValue("general.parameter_count").Uint(); got != params || lm.KV().ParameterCount() != params {
+				t.Errorf("parameter count %d (%d), want %d", got, lm.KV().ParameterCount(), params)
+			}
+			if len(lm.KV().Values()) != len(want)+1 {
+				t.Errorf("loaded %d keys, wrote %d plus general.parameter_count", len(lm.KV().Values()), len(want))
+			}
+			if lm.FileSize() != uint64(fi.Size()) || lm.Tensors().Size() != bytesT || len(lm.Tensors().Items()) != len(wantT) {
+				t.Errorf("loaded %d bytes, %d tensors of %d bytes; want %d, %d of %d",
+					lm.FileSize(), len(lm.Tensors().Items()), lm.Tensors().Size(), fi.Size(), len(wantT), bytesT)
 			}
 		})
 	}
