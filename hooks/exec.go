@@ -28,42 +28,41 @@ func ParseCommand(s string) ([]string, error) {
 		cur   strings.Builder
 		inW   bool // a word has started (it may be empty: '')
 	)
-	rs := []rune(s)
-	for i := 0; i < len(rs); i++ {
-		r := rs[i]
+	// Every quote, escape and separator is ASCII, so the command is walked
+	// byte by byte: bytes that are not valid UTF-8 (a file name may hold
+	// them) pass through unchanged.
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch {
-		case r == '\'':
+		case c == '\'':
 			inW = true
-			j := i + 1
-			for j < len(rs) && rs[j] != '\'' {
-				j++
-			}
-			if j == len(rs) {
+			j := strings.IndexByte(s[i+1:], '\'')
+			if j < 0 {
 				return nil, fmt.Errorf("parse command %q: unterminated single quote", s)
 			}
-			cur.WriteString(string(rs[i+1 : j]))
-			i = j
-		case r == '"':
+			cur.WriteString(s[i+1 : i+1+j])
+			i += 1 + j
+		case c == '"':
 			inW = true
 			j := i + 1
-			for ; j < len(rs) && rs[j] != '"'; j++ {
-				if rs[j] == '\\' && j+1 < len(rs) && strings.ContainsRune("\\\"$`", rs[j+1]) {
+			for ; j < len(s) && s[j] != '"'; j++ {
+				if s[j] == '\\' && j+1 < len(s) && strings.IndexByte("\\\"$`", s[j+1]) >= 0 {
 					j++
 				}
-				cur.WriteRune(rs[j])
+				cur.WriteByte(s[j])
 			}
-			if j == len(rs) {
+			if j == len(s) {
 				return nil, fmt.Errorf("parse command %q: unterminated double quote", s)
 			}
 			i = j
-		case r == '\\':
-			if i+1 == len(rs) {
+		case c == '\\':
+			if i+1 == len(s) {
 				return nil, fmt.Errorf("parse command %q: trailing backslash", s)
 			}
 			inW = true
 			i++
-			cur.WriteRune(rs[i])
-		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
+			cur.WriteByte(s[i])
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			if inW {
 				words = append(words, cur.String())
 				cur.Reset()
@@ -71,7 +70,7 @@ func ParseCommand(s string) ([]string, error) {
 			}
 		default:
 			inW = true
-			cur.WriteRune(r)
+			cur.WriteByte(c)
 		}
 	}
 	if inW {
