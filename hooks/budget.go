@@ -30,11 +30,12 @@ func MaxThinkTokens(n int) Hook {
 }
 
 // MaxThinkTime returns a hook that cuts the thinking on the first thinking
-// token that arrives d or more after the run started (ev.Elapsed). d <= 0
-// means no limit.
+// token that brings the thinking time (ev.Thinking, which counts from the
+// first thinking token and leaves out time spent queued at the server) to
+// d or more. d <= 0 means no limit.
 func MaxThinkTime(d time.Duration) Hook {
 	return Func(func(_ context.Context, ev *Event) Decision {
-		if d > 0 && ev.Kind == KindToken && ev.Phase == PhaseThinking && ev.Elapsed >= d {
+		if d > 0 && ev.Kind == KindToken && ev.Phase == PhaseThinking && ev.Thinking >= d {
 			return Decision{Action: Cut, Reason: ReasonTime}
 		}
 		return Decision{}

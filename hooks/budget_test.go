@@ -25,11 +25,13 @@ func TestBudgets(t *testing.T) {
 		{"tokens answering", MaxThinkTokens(10), Event{Kind: KindToken, Phase: PhaseAnswer, ThinkingTokens: 10}, Decision{}},
 		{"tokens on step", MaxThinkTokens(10), Event{Kind: KindStep, Phase: PhaseThinking, ThinkingTokens: 10}, Decision{}},
 		{"tokens off", MaxThinkTokens(-1), Event{Kind: KindToken, Phase: PhaseThinking, ThinkingTokens: 10}, Decision{}},
-		{"time below", MaxThinkTime(time.Second), Event{Kind: KindToken, Phase: PhaseThinking, Elapsed: 999 * time.Millisecond}, Decision{}},
-		{"time at", MaxThinkTime(time.Second), Event{Kind: KindToken, Phase: PhaseThinking, Elapsed: time.Second}, cut(ReasonTime)},
-		{"time answering", MaxThinkTime(time.Second), Event{Kind: KindToken, Phase: PhaseAnswer, Elapsed: time.Hour}, Decision{}},
-		{"time on done", MaxThinkTime(time.Second), Event{Kind: KindDone, Phase: PhaseThinking, Elapsed: time.Hour}, Decision{}},
-		{"time off", MaxThinkTime(0), Event{Kind: KindToken, Phase: PhaseThinking, Elapsed: time.Hour}, Decision{}},
+		{"time below", MaxThinkTime(time.Second), Event{Kind: KindToken, Phase: PhaseThinking, Thinking: 999 * time.Millisecond}, Decision{}},
+		{"time at", MaxThinkTime(time.Second), Event{Kind: KindToken, Phase: PhaseThinking, Thinking: time.Second}, cut(ReasonTime)},
+		// Time in the server's queue, before the first thinking token, is no thinking.
+		{"time queued", MaxThinkTime(time.Second), Event{Kind: KindToken, Phase: PhaseThinking, Elapsed: time.Hour, Thinking: time.Millisecond}, Decision{}},
+		{"time answering", MaxThinkTime(time.Second), Event{Kind: KindToken, Phase: PhaseAnswer, Thinking: time.Hour}, Decision{}},
+		{"time on done", MaxThinkTime(time.Second), Event{Kind: KindDone, Phase: PhaseThinking, Thinking: time.Hour}, Decision{}},
+		{"time off", MaxThinkTime(0), Event{Kind: KindToken, Phase: PhaseThinking, Thinking: time.Hour}, Decision{}},
 	}
 	for _, tt := range tests {
 		if got := tt.hook.OnEvent(context.Background(), &tt.ev); got != tt.want {

@@ -49,7 +49,12 @@ type Event struct {
 	Seq       int64         `json:"seq"`
 	Elapsed   time.Duration `json:"-"`
 	ElapsedMS float64       `json:"elapsed_ms"`
-	Phase     Phase         `json:"phase,omitempty"`
+	// Thinking is the thinking time so far, as the time budget counts it:
+	// from the first thinking token on, without the time a request spent
+	// waiting in the server's queue or evaluating its prompt.
+	Thinking   time.Duration `json:"-"`
+	ThinkingMS float64       `json:"thinking_ms,omitempty"`
+	Phase      Phase         `json:"phase,omitempty"`
 	// Text is the token's text for token events, the step's text for step
 	// events, the reason for cut events and the message for error events.
 	Text string `json:"text,omitempty"`

@@ -117,13 +117,16 @@ func TestRunCutByTime(t *testing.T) {
 	f := newFakeServer(t, defaultModel())
 	r, _ := newTestRunner(f)
 	q := thinkReq()
-	q.MaxThinkTime = 45 * time.Millisecond
+	q.MaxThinkTime = 25 * time.Millisecond
 	rec, err := r.Run(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Tokens arrive at 10, 20, ... ms: the tag, then thinking tokens; the
-	// one at 50ms, the fourth, is the first past the budget.
+	// thinking clock starts at the first of them (20ms), so the one at
+	// 50ms, the fourth, is the first past the budget. The first pass is
+	// a short segment (the rate is not known yet) that the server ends;
+	// the cut waits for it, and what came after the cut point is wasted.
 	if rec.CutReason != hooks.ReasonTime || rec.Metrics.ThinkingTokens != 4 || rec.Thinking != "Step one." {
 		t.Errorf("cut %q thinking tokens %d %q", rec.CutReason, rec.Metrics.ThinkingTokens, rec.Thinking)
 	}
@@ -145,10 +148,11 @@ func TestRunStopPolicy(t *testing.T) {
 	if rec.CutReason != hooks.ReasonSteps || rec.Answer != "" || rec.Thinking != "Step one.\n\nStep two." {
 		t.Errorf("cut %q thinking %q answer %q", rec.CutReason, rec.Thinking, rec.Answer)
 	}
-	if n := len(f.reqs()); n != 2 {
-		t.Errorf("%d requests, want 2 (no resume)", n)
+	// One pass per step, each ended by the server at the separator.
+	if got, want := passKinds(rec), []string{PassPrefill, PassFirst, PassSegment}; !slices.Equal(got, want) {
+		t.Errorf("passes %v, want %v (no resume)", got, want)
 	}
-	if rec.DoneReason != "" {
-		t.Errorf("done reason %q for a cancelled pass", rec.DoneReason)
+	if rec.DoneReason != "stop" || rec.Passes[2].Cancelled {
+		t.Errorf("done reason %q, cancelled %v: the server ended the pass", rec.DoneReason, rec.Passes[2].Cancelled)
 	}
 }

@@ -18,12 +18,13 @@ import (
 type stopKind int
 
 const (
-	stopNone   stopKind = iota
-	stopCut             // a hook cut the thinking
-	stopWait            // the model closed its thinking too early (MinSteps)
-	stopEnded           // the answer ended at a reopened thinking tag
-	stopAnswer          // the answer reached MaxAnswerTokens
-	stopAbort           // a hook aborted the run
+	stopNone    stopKind = iota
+	stopCut              // a hook cut the thinking
+	stopWait             // the model closed its thinking too early (MinSteps)
+	stopEnded            // the answer ended at a reopened thinking tag
+	stopAnswer           // the answer reached MaxAnswerTokens
+	stopAbort            // a hook aborted the run
+	stopPending          // a budget cut the thinking; the pass ends by itself
 )
 
 // ErrAborted is returned, wrapped, when a hook aborts a run.
@@ -91,6 +92,16 @@ type run struct {
 	done      bool
 	answerCap bool // the client enforces MaxAnswerTokens in this pass
 
+	// Segments (segment.go) and the thinking clock of the time budget.
+	seg           segment
+	emptySegments int
+	thinkSpent    time.Duration // thinking time the time budget counts
+	thinkLast     time.Duration // arrival of the last thinking token
+	thinkTimed    int           // thinking tokens on the clock
+	thinkPassN    int           // the pass of the last thinking token
+	uncached      int           // tokens of gen the server's cache lacks
+	sepTokens     int           // tokens of the separator put back in this pass
+
 	lastPhase hooks.Phase // phase of the last counted token
 	probe     *Pass       // the prefill pass
 	chatMsg   string      // chat path: budget message after the trace
@@ -142,6 +153,8 @@ func (rn *run) emit(ctx context.Context, kind hooks.Kind, phase hooks.Phase, tex
 		Seq:            rn.seq,
 		Elapsed:        at,
 		ElapsedMS:      ms(at),
+		Thinking:       rn.thinkSpent,
+		ThinkingMS:     ms(rn.thinkSpent),
 		Phase:          phase,
 		Text:           text,
 		ThinkingTokens: rn.thinkN,
@@ -195,18 +208,25 @@ func (rn *run) run(ctx context.Context) error {
 			}
 			return nil
 		}
-		// A pass the server stopped at its token limit leaves its last
-		// token out of the cache; the next pass evaluates it again.
-		prev := rn.rec.Passes[len(rn.rec.Passes)-1]
-		prevLength := !prev.Cancelled && prev.DoneReason == "length"
+		np = rn.planSegment(kind, np)
 		err := rn.doPass(ctx, kind, np)
 		p := rn.pass
 		if kind != PassFirst && p.PromptEvalCount > 0 {
-			rn.resumeCost(p, prevLength)
+			rn.resumeCost(p)
 		}
 		rn.rec.DoneReason = p.DoneReason
 		if p.Cancelled {
 			rn.rec.DoneReason = ""
+		}
+		// A pass that the server ended at a segment's boundary: the
+		// separator it stripped goes back, and the budgets decide.
+		next := ""
+		if err == nil && rn.done {
+			next = rn.segmentEnd(ctx)
+		}
+		boundary := next != ""
+		if next == PassSegment && rn.stop == stopNone && rn.timeSpent() {
+			rn.deferCut(hooks.Decision{Action: hooks.Cut, Reason: hooks.ReasonTime})
 		}
 		if !rn.chat && rn.ctxTokens >= 0 && p.PromptEvalCount > 0 {
 			rn.ctxTokens = p.PromptEvalCount
@@ -216,12 +236,31 @@ func (rn *run) run(ctx context.Context) error {
 		} else {
 			rn.ctxTokens = -1
 		}
+		// What the server did not keep in its cache: the last token of a
+		// pass it stopped at its token limit, the tokens of a stop
+		// sequence it stripped. The next pass evaluates them again.
+		rn.uncached = 0
+		switch {
+		case p.Cancelled:
+		case p.DoneReason == "length":
+			rn.uncached = 1
+		case next == PassSegment && rn.seg.stop != "":
+			rn.uncached = max(p.EvalCount-(p.Tokens-rn.sepTokens), 1)
+		case next == PassContinue:
+			rn.uncached = max(p.EvalCount-p.Tokens, 1)
+		}
 
 		switch {
 		case rn.stop == stopAbort:
 			return fmt.Errorf("%w: %s", ErrAborted, rn.stopMsg)
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case rn.stop == stopPending:
+			d := rn.seg.pending
+			if d := rn.cut(ctx, d.Reason, d.Repeats, d.Signal); d.Action == hooks.Abort {
+				return fmt.Errorf("%w: %s", ErrAborted, d.Reason)
+			}
+			fallthrough
 		case rn.stop == stopCut:
 			if rn.onLimit != OnLimitAnswer {
 				return nil
@@ -243,6 +282,9 @@ func (rn *run) run(ctx context.Context) error {
 			return err
 		case !rn.done:
 			return errNoFinalChunk
+		case boundary:
+			kind = next
+			continue
 		}
 
 		// The server ended the pass.
@@ -287,7 +329,7 @@ func (rn *run) numPredict(kind string) int {
 	left := rn.maxTokens - rn.keptN
 	answering := !rn.thinkOn || rn.state().Answering()
 	switch {
-	case (kind == PassFirst || kind == PassWait) && !answering:
+	case (kind == PassFirst || kind == PassWait || kind == PassSegment) && !answering:
 		if q.MaxAnswerTokens > 0 {
 			left -= q.MaxAnswerTokens // keep room for the answer
 		}
@@ -363,6 +405,9 @@ func setServerFigures(p *Pass, m api.Metrics, reason string) {
 func (rn *run) passOptions(numPredict int) map[string]any {
 	o := maps.Clone(rn.opts)
 	o["num_predict"] = numPredict
+	if rn.seg.stop != "" {
+		o["stop"] = []string{rn.seg.stop}
+	}
 	return o
 }
 
@@ -431,12 +476,12 @@ func (rn *run) doPass(ctx context.Context, kind string, numPredict int) error {
 	rn.pass = &rn.rec.Passes[len(rn.rec.Passes)-1]
 	rn.cancel = cancel
 	rn.stop, rn.stopMsg, rn.done = stopNone, "", false
-	rn.passKept = 0
+	rn.passKept, rn.sepTokens = 0, 0
 	sent := rn.r.now()
 	defer func() { rn.pass.WallMS = ms(rn.r.now().Sub(sent)) }()
 	// The server enforces MaxAnswerTokens on answer passes; on thinking
 	// passes the model may answer on its own, and the client stops it.
-	rn.answerCap = rn.req.MaxAnswerTokens > 0 && rn.thinkOn && (kind == PassFirst || kind == PassWait)
+	rn.answerCap = rn.req.MaxAnswerTokens > 0 && rn.thinkOn && (kind == PassFirst || kind == PassWait || kind == PassSegment)
 	opts := rn.passOptions(numPredict)
 
 	var err error
@@ -455,7 +500,7 @@ func (rn *run) doPass(ctx context.Context, kind string, numPredict int) error {
 			return nil
 		})
 	}
-	if rn.stop != stopNone {
+	if rn.stop != stopNone && !(rn.stop == stopPending && rn.done) {
 		rn.pass.Cancelled = true
 		if rn.pass.EvalCount > 0 {
 			// The final chunk came after all: every token beyond the cut
@@ -474,12 +519,9 @@ func (rn *run) doPass(ctx context.Context, kind string, numPredict int) error {
 
 // resumeCost fills a later pass's ResumeEvalTokens: exact when the tokens
 // before the new text are known, else estimated from the prefill rate.
-func (rn *run) resumeCost(p *Pass, prevLength bool) {
+func (rn *run) resumeCost(p *Pass) {
 	if !rn.chat && rn.ctxTokens >= 0 && rn.exact {
-		n := p.PromptEvalCount - rn.ctxTokens
-		if prevLength {
-			n++ // see run
-		}
+		n := p.PromptEvalCount - rn.ctxTokens + rn.uncached
 		p.ResumeEvalTokens = max(n, 1)
 		return
 	}

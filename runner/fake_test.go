@@ -317,7 +317,13 @@ func (f *fakeServer) generate(w http.ResponseWriter, r *http.Request) {
 	fl := w.(http.Flusher)
 	sent := 0
 	reason := "stop"
-	for sent < len(toks) {
+	// Stop sequences as Ollama's runner plays them: text that may begin a
+	// stop is held back; a stop found is stripped with what follows it, and
+	// the pass ends with done reason "stop" and no end-of-sequence token.
+	stops, _ := req.Options["stop"].([]any)
+	var held []string
+	stopped := false
+	for sent < len(toks) && !stopped {
 		if np > 0 && sent >= np {
 			reason = "length"
 			break
@@ -339,22 +345,57 @@ func (f *fakeServer) generate(w http.ResponseWriter, r *http.Request) {
 		}
 		resp := api.GenerateResponse{Model: req.Model}
 		for _, tk := range toks[sent : sent+k] {
-			resp.Response += tk
-			if !f.m.noLogprobs {
-				resp.Logprobs = append(resp.Logprobs, api.Logprob{TokenLogprob: api.TokenLogprob{Token: tk}})
+			held = append(held, tk)
+			sent++
+			text := strings.Join(held, "")
+			if i, ok := findStop(text, stops); ok {
+				// Keep the whole tokens before the stop.
+				var keep []string
+				n := 0
+				for _, h := range held {
+					if n+len(h) > i {
+						break
+					}
+					keep, n = append(keep, h), n+len(h)
+				}
+				held, stopped = keep, true
+				break
 			}
+			if holdsStopPrefix(text, stops) {
+				continue
+			}
+			for _, h := range held {
+				resp.Response += h
+				if !f.m.noLogprobs {
+					resp.Logprobs = append(resp.Logprobs, api.Logprob{TokenLogprob: api.TokenLogprob{Token: h}})
+				}
+			}
+			f.mu.Lock()
+			f.cache = append(f.cache, held...)
+			f.mu.Unlock()
+			held = held[:0]
+		}
+		if stopped {
+			for _, h := range held {
+				resp.Response += h
+				if !f.m.noLogprobs {
+					resp.Logprobs = append(resp.Logprobs, api.Logprob{TokenLogprob: api.TokenLogprob{Token: h}})
+				}
+			}
+			f.mu.Lock()
+			f.cache = append(f.cache, held...)
+			f.mu.Unlock()
+		}
+		if resp.Response == "" {
+			continue
 		}
 		if err := enc.Encode(resp); err != nil {
 			return
 		}
 		fl.Flush()
-		f.mu.Lock()
-		f.cache = append(f.cache, toks[sent:sent+k]...)
-		f.mu.Unlock()
-		sent += k
 	}
 	evalCount := sent
-	if reason == "stop" {
+	if reason == "stop" && !stopped {
 		evalCount++ // the end-of-sequence token
 	}
 	_ = enc.Encode(api.GenerateResponse{
@@ -369,6 +410,32 @@ func (f *fakeServer) generate(w http.ResponseWriter, r *http.Request) {
 	})
 	fl.Flush()
 	finished = true
+}
+
+// findStop returns where the first of the stop sequences begins in text.
+func findStop(text string, stops []any) (int, bool) {
+	for _, st := range stops {
+		if st, ok := st.(string); ok && st != "" {
+			if i := strings.Index(text, st); i >= 0 {
+				return i, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// holdsStopPrefix reports whether text ends with the beginning of a stop.
+func holdsStopPrefix(text string, stops []any) bool {
+	for _, st := range stops {
+		if st, ok := st.(string); ok {
+			for i := 1; i < len(st); i++ {
+				if strings.HasSuffix(text, st[:i]) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // unloadIfIdle carries out a pending unload once no request holds or awaits

@@ -198,7 +198,7 @@ func cutResumePrompt(gen string) string {
 
 func TestRunCutBySteps(t *testing.T) {
 	m := defaultModel()
-	m.chunk = 2 // "\n\n" and the next token arrive together: one is wasted
+	m.chunk = 2 // "\n\n" and the next token would arrive together
 	f := newFakeServer(t, m)
 	r, _ := newTestRunner(f)
 	q := thinkReq()
@@ -217,6 +217,13 @@ func TestRunCutBySteps(t *testing.T) {
 	if len(reqs) != 3 {
 		t.Fatalf("%d requests, want 3", len(reqs))
 	}
+	// The first pass ends at the step separator, by the server.
+	if st, _ := reqs[1].Options["stop"].([]any); len(st) != 1 || st[0] != "\n\n" {
+		t.Errorf("first pass stop %v, want the paragraph separator", reqs[1].Options["stop"])
+	}
+	if _, ok := reqs[2].Options["stop"]; ok {
+		t.Errorf("the resume has a stop: %v", reqs[2].Options["stop"])
+	}
 	want := basePrompt + "<think>\nStep one.\n\nTime is up. I have to stop thinking and give my final answer now.\n</think>"
 	if reqs[2].Prompt != want {
 		t.Errorf("resume prompt\n%q\nwant\n%q", reqs[2].Prompt, want)
@@ -228,11 +235,16 @@ func TestRunCutBySteps(t *testing.T) {
 	if got, want := passKinds(rec), []string{PassPrefill, PassFirst, PassResume}; !slices.Equal(got, want) {
 		t.Errorf("passes %v, want %v", got, want)
 	}
-	if !rec.Passes[1].Cancelled || rec.Passes[2].Cancelled {
+	// No stream was closed, and nothing generated was thrown away.
+	if rec.Passes[1].Cancelled || rec.Passes[2].Cancelled {
 		t.Errorf("cancelled flags %v %v", rec.Passes[1].Cancelled, rec.Passes[2].Cancelled)
 	}
-	if rec.Metrics.WastedTokens < 1 {
-		t.Errorf("wasted %d, want ≥ 1", rec.Metrics.WastedTokens)
+	if rec.Metrics.WastedTokens != 0 {
+		t.Errorf("wasted %d, want 0", rec.Metrics.WastedTokens)
+	}
+	// The separator counts as thinking: the server generated it.
+	if rec.Metrics.ThinkingTokens != 5 {
+		t.Errorf("thinking tokens %d, want 5 (\\n Step one . \\n\\n)", rec.Metrics.ThinkingTokens)
 	}
 	// The resume evaluated the budget message and the closing tag only;
 	// exact, since the fake's counts follow the tokens.
@@ -240,7 +252,8 @@ func TestRunCutBySteps(t *testing.T) {
 	if res.ResumeEvalEstimate || res.ResumeEvalTokens != f.evaluated[2] {
 		t.Errorf("resume eval %d (estimate %v), server evaluated %d", res.ResumeEvalTokens, res.ResumeEvalEstimate, f.evaluated[2])
 	}
-	if f.evaluated[2] != len(f.tokenize(joinNewlines("\n\n", DefaultBudgetMessage)+"</think>")) {
+	// ... and the separator, which the server stripped from its cache.
+	if f.evaluated[2] != len(f.tokenize("\n\n"+joinNewlines("\n\n", DefaultBudgetMessage)+"</think>")) {
 		t.Errorf("fake evaluated %d (cache not reused?)", f.evaluated[2])
 	}
 	if rec.Metrics.ResumeEvalTokens != res.ResumeEvalTokens || rec.Metrics.ResumePromptMS != res.PromptEvalMS {

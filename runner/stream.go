@@ -227,6 +227,7 @@ func (rn *run) consume(ctx context.Context, at time.Duration, u unit, out Output
 		rn.thinkN += thinkN
 		rn.lastPhase = hooks.PhaseThinking
 		rn.tokenTimes(at, thinkN)
+		rn.tickThinking(at, thinkN)
 		if !rn.haveThink {
 			rn.firstThink, rn.haveThink = at, true
 		}
@@ -297,6 +298,14 @@ func (rn *run) consume(ctx context.Context, at time.Duration, u unit, out Output
 			reason := dec.Reason
 			if reason == "" {
 				reason = hooks.ReasonHook
+			}
+			if rn.segmented() && deferrable(reason) {
+				// The pass ends by itself soon: the cut waits for it,
+				// and what still comes is wasted.
+				d := dec
+				d.Reason = reason
+				rn.deferCut(d)
+				return
 			}
 			rn.stopWith(stopCut, reason)
 			if d := rn.cut(ctx, reason, dec.Repeats, dec.Signal); d.Action == hooks.Abort {

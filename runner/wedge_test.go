@@ -13,10 +13,22 @@ import (
 	"github.com/rein-dev/rein/hooks"
 )
 
+// cutAtStep is a hook that cuts the thinking on the step event of step n,
+// as an external hook may: such a cut closes the stream (built-in budgets
+// wait for the server to end the pass instead; see segment.go).
+func cutAtStep(n int) hooks.Hook {
+	return hooks.Func(func(_ context.Context, ev *hooks.Event) hooks.Decision {
+		if ev.Kind == hooks.KindStep && ev.Steps >= n {
+			return hooks.Decision{Action: hooks.Cut}
+		}
+		return hooks.Decision{}
+	})
+}
+
 // TestRunRecoversFromWedgedServer plays Ollama's lost-slot bug
-// (ollama/ollama#17131) on the FAKE server: the cut leaves the server
-// wedged, the resume pass hangs, and the guard unloads the model and sends
-// the pass again.
+// (ollama/ollama#17131) on the FAKE server: a hook's cut closes the stream
+// and leaves the server wedged, the resume pass hangs, and the guard
+// unloads the model and sends the pass again.
 func TestRunRecoversFromWedgedServer(t *testing.T) {
 	defer func(d time.Duration) { psTimeout = d }(psTimeout)
 	psTimeout = 100 * time.Millisecond
@@ -44,7 +56,7 @@ func TestRunRecoversFromWedgedServer(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 			defer cancel()
 			q := thinkReq()
-			q.MaxSteps = 1
+			q.Hooks = []hooks.Hook{cutAtStep(1)}
 			rec, err := r.Run(ctx, q)
 
 			// The fake counts a stalled request once it sees the client
@@ -70,7 +82,7 @@ func TestRunRecoversFromWedgedServer(t *testing.T) {
 			if err != nil {
 				t.Fatalf("run: %v", err)
 			}
-			if rec.CutReason != "steps" || rec.Answer != "Final answer: 4." {
+			if rec.CutReason != hooks.ReasonHook || rec.Answer != "Final answer: 4." {
 				t.Errorf("cut %q answer %q", rec.CutReason, rec.Answer)
 			}
 			if stalled != 1 || unloads != 1 {
@@ -106,13 +118,12 @@ func TestWedgeRescuesWaitingRequests(t *testing.T) {
 	streaming := make(chan struct{})
 	var once sync.Once
 	qa := thinkReq()
-	qa.MaxSteps = 1
 	qa.Hooks = []hooks.Hook{hooks.Func(func(_ context.Context, ev *hooks.Event) hooks.Decision {
 		if ev.Kind == hooks.KindToken {
 			once.Do(func() { close(streaming) })
 		}
 		return hooks.Decision{}
-	})}
+	}), cutAtStep(1)}
 	type result struct {
 		rec *Record
 		err error
@@ -138,7 +149,7 @@ func TestWedgeRescuesWaitingRequests(t *testing.T) {
 		}
 		t.Fatalf("runs: %v, %v", a.err, b.err)
 	}
-	if a.rec.CutReason != "steps" || a.rec.Answer != "Final answer: 4." || b.rec.Answer != "The answer is 4." {
+	if a.rec.CutReason != hooks.ReasonHook || a.rec.Answer != "Final answer: 4." || b.rec.Answer != "The answer is 4." {
 		t.Errorf("A cut %q answer %q; B answer %q", a.rec.CutReason, a.rec.Answer, b.rec.Answer)
 	}
 	f.mu.Lock()

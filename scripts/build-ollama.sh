@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the ollama server from the ollama Go module version that go.mod pins,
-# into a per-version cache outside the repository. A second run finds the cache.
+# Builds the ollama server from an ollama Go module version, into a per-version
+# cache outside the repository. A second run finds the cache.
+# Usage: build-ollama.sh [VERSION]   (default: the first of scripts/ollama-versions)
 # The last line on stdout is the path of the binary.
 set -euo pipefail
 
@@ -11,7 +12,8 @@ log() { echo "build-ollama: $*" >&2; }
 die() { echo "build-ollama: $*" >&2; exit 1; }
 
 command -v go >/dev/null || die "no Go toolchain on PATH: install Go 1.24 or newer"
-version=$(go list -m -f '{{.Version}}' github.com/ollama/ollama) || die "go.mod does not pin github.com/ollama/ollama"
+version=${1:-$(sed -n '/^v/{p;q;}' "$root/scripts/ollama-versions")}
+[ -n "$version" ] || die "no server version given and scripts/ollama-versions is empty"
 cache=${REIN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/rein}
 dest="$cache/ollama/$version"
 bin="$dest/ollama"

@@ -14,13 +14,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/ollama/ollama/api"
+	"golang.org/x/mod/semver"
 )
 
 // Options configure a server.
@@ -58,8 +58,9 @@ type Server struct {
 // ErrNoBinary means no ollama binary was found.
 var ErrNoBinary = errors.New("no ollama binary: run `make ollama` (scripts/build-ollama.sh) or set REIN_OLLAMA_BIN")
 
-// FindBinary returns the ollama binary: $REIN_OLLAMA_BIN, or the one
-// scripts/build-ollama.sh caches for the pinned module version.
+// FindBinary returns the ollama binary: $REIN_OLLAMA_BIN, or the newest of
+// the servers scripts/build-ollama.sh keeps in its cache, one per version
+// (scripts/ollama-versions lists those the tests run on).
 func FindBinary() (string, error) {
 	if b := os.Getenv("REIN_OLLAMA_BIN"); b != "" {
 		if _, err := os.Stat(b); err != nil {
@@ -67,12 +68,30 @@ func FindBinary() (string, error) {
 		}
 		return b, nil
 	}
-	p := filepath.Join(CacheDir(), "ollama", PinnedVersion(), "ollama")
-	if _, err := os.Stat(p); err != nil {
+	paths, _ := filepath.Glob(filepath.Join(CacheDir(), "ollama", "v*", "ollama"))
+	best, bestV := "", ""
+	for _, p := range paths {
+		v := filepath.Base(filepath.Dir(p))
+		if fi, err := os.Stat(p); err != nil || fi.IsDir() || !semver.IsValid(v) {
+			continue
+		}
+		if semver.Compare(v, lastInProcessEngine) > 0 {
+			continue // runs models in llama-server, which its module cannot build
+		}
+		if bestV == "" || semver.Compare(v, bestV) > 0 {
+			best, bestV = p, v
+		}
+	}
+	if best == "" {
 		return "", ErrNoBinary
 	}
-	return p, nil
+	return best, nil
 }
+
+// lastInProcessEngine bounds the versions FindBinary picks: from v0.30.0 on,
+// Ollama runs every GGUF in a separate llama-server process that a build of
+// its Go module does not contain, so such a server runs no model.
+const lastInProcessEngine = "v0.29.99"
 
 // CacheDir is where built servers are kept, as scripts/build-ollama.sh does.
 func CacheDir() string {
@@ -84,21 +103,6 @@ func CacheDir() string {
 	}
 	home, _ := os.UserHomeDir()
 	return filepath.Join(home, ".cache", "rein")
-}
-
-// PinnedVersion is the version of github.com/ollama/ollama this binary was built with.
-func PinnedVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path == "github.com/ollama/ollama" {
-				if d.Replace != nil {
-					return d.Replace.Version
-				}
-				return d.Version
-			}
-		}
-	}
-	return "v0.17.4"
 }
 
 // Start starts a server and waits until it answers. A port that turns out to
