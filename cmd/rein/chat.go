@@ -1,64 +1,282 @@
 package main
 
 import (
-	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ollama/ollama/api"
+	"github.com/ollama/ollama/readline"
 
 	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/runner"
 )
 
 // chatLoop is the interactive chat of `rein run MODEL` with a terminal on
-// stdin: every turn keeps the conversation and applies the budgets; /set
-// changes them between turns.
+// stdin, as `ollama run` has it: every turn keeps the conversation and
+// applies the budgets; /set changes them between turns; Ctrl-C stops the
+// turn in progress and keeps the chat.
 func chatLoop(ctx context.Context, opts *RunOptions, client runner.Backend, req *runner.Request) error {
-	ios := opts.IO
-	in := bufio.NewScanner(ios.In)
-	in.Buffer(make([]byte, 1<<20), 1<<20)
-	var history []api.Message
-	fmt.Fprintln(ios.ErrOut, "rein chat with "+req.Model+": /set KEY VALUE changes a budget, /bye leaves")
+	in, err := openChatInput(opts.IO)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	return newChatSession(opts, client, req, in).loop(ctx)
+}
+
+// chatSession is one chat: the settings in force, the conversation, and
+// the turn in progress.
+type chatSession struct {
+	opts   *RunOptions
+	client runner.Backend
+	// req holds the settings the turns run with; /set changes it.
+	req    *runner.Request
+	in     chatInput
+	errOut io.Writer
+	// history is the conversation so far, a user and an assistant message
+	// a turn.
+	history []api.Message
+	// setBy says where each setting the user chose came from, by its flag
+	// name: "flag" or "/set". What is not there is the profile's or the
+	// default.
+	setBy map[string]string
+	// run runs one turn (runOnce; tests replace it).
+	run func(context.Context, *runner.Request) (*runner.Record, error)
+	// profiles are the profiles /show matches the model against.
+	profiles func() ([]models.Profile, error)
+
+	mu       sync.Mutex
+	stopTurn context.CancelFunc // the turn in progress; nil between turns
+}
+
+func newChatSession(opts *RunOptions, client runner.Backend, req *runner.Request, in chatInput) *chatSession {
+	s := &chatSession{
+		opts: opts, client: client, req: req, in: in, errOut: opts.IO.ErrOut,
+		setBy: map[string]string{}, profiles: userProfiles,
+	}
+	for name := range opts.changed {
+		s.setBy[name] = "flag"
+	}
+	s.run = func(ctx context.Context, q *runner.Request) (*runner.Record, error) {
+		return opts.runOnce(ctx, client, q)
+	}
+	return s
+}
+
+// interrupt stops the turn in progress; between turns it does nothing.
+func (s *chatSession) interrupt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopTurn != nil {
+		s.stopTurn()
+	}
+}
+
+// loop reads lines until /bye, Ctrl-D or the end of the input. A message
+// is a line, or the lines between """ and """, or a bracketed paste.
+func (s *chatSession) loop(ctx context.Context) error {
+	release := s.opts.IO.Interrupt.Hold(s.interrupt)
+	defer release()
+	fmt.Fprintln(s.errOut, "rein chat with "+s.req.Model+": /? for help, Ctrl + c stops a turn, Ctrl + d or /bye leaves")
+	var sb strings.Builder
+	multiline := false
 	for {
-		fmt.Fprint(ios.ErrOut, ">>> ")
-		if !in.Scan() {
-			fmt.Fprintln(ios.ErrOut)
-			return in.Err()
+		if ctx.Err() != nil {
+			return errInterrupted // SIGTERM
 		}
-		line := strings.TrimSpace(in.Text())
+		s.in.SetContinue(multiline || sb.Len() > 0)
+		line, err := s.in.Readline()
 		switch {
-		case line == "":
-			continue
-		case line == "/bye" || line == "/exit":
+		case errors.Is(err, io.EOF):
 			return nil
-		case line == "/set" || strings.HasPrefix(line, "/set "):
-			if err := applySet(req, strings.TrimSpace(strings.TrimPrefix(line, "/set"))); err != nil {
-				fmt.Fprintln(ios.ErrOut, "rein: "+err.Error())
-			}
+		case errors.Is(err, readline.ErrInterrupt):
+			// Ctrl-C at the prompt drops what was typed, as in ollama.
+			fmt.Fprintln(s.errOut, "\nUse Ctrl + d or /bye to exit.")
+			sb.Reset()
+			multiline = false
 			continue
-		case strings.HasPrefix(line, "/"):
-			fmt.Fprintln(ios.ErrOut, "rein: unknown command "+line+": try /set or /bye")
-			continue
-		}
-		turn := *req
-		turn.Messages = history
-		turn.Prompt = line
-		turn.RunID = ""
-		rec, err := opts.runOnce(ctx, client, &turn)
-		if err == errInterrupted {
-			// Ctrl-C ends the chat; the turn it cut is logged.
+		case err != nil:
 			return err
 		}
-		if err != nil {
-			fmt.Fprintln(ios.ErrOut, "rein: "+humanize(err))
+		switch {
+		case multiline:
+			before, end := strings.CutSuffix(line, `"""`)
+			sb.WriteString(before)
+			if !end {
+				sb.WriteString("\n")
+				continue
+			}
+			multiline = false
+		case strings.HasPrefix(line, `"""`):
+			rest, end := strings.CutSuffix(strings.TrimPrefix(line, `"""`), `"""`)
+			sb.WriteString(rest)
+			if !end {
+				sb.WriteString("\n")
+				multiline = true
+				continue
+			}
+		case s.in.Pasting():
+			sb.WriteString(line + "\n")
+			continue
+		case sb.Len() == 0 && strings.HasPrefix(strings.TrimSpace(line), "/"):
+			if s.command(ctx, strings.TrimSpace(line)) {
+				return nil
+			}
+			continue
+		default:
+			sb.WriteString(line)
+		}
+		prompt := strings.TrimSpace(sb.String())
+		sb.Reset()
+		if prompt == "" {
 			continue
 		}
-		history = append(history, api.Message{Role: "user", Content: line}, api.Message{Role: "assistant", Content: rec.Answer})
+		if err := s.turn(ctx, prompt); err != nil {
+			return err
+		}
+	}
+}
+
+// turn runs one message with the conversation so far. Ctrl-C stops it: the
+// turn is logged as interrupted and stays in the conversation with what the
+// model had answered. A turn that fails is left out of it.
+func (s *chatSession) turn(ctx context.Context, prompt string) error {
+	q := *s.req
+	q.Messages = slices.Clone(s.history)
+	q.Prompt = prompt
+	q.RunID = ""
+	tctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.mu.Lock()
+	s.stopTurn = cancel
+	s.mu.Unlock()
+	rec, err := s.run(tctx, &q)
+	s.mu.Lock()
+	s.stopTurn = nil
+	s.mu.Unlock()
+	switch {
+	case ctx.Err() != nil:
+		return errInterrupted // SIGTERM ends the chat; the turn is logged
+	case errors.Is(err, errInterrupted):
+		// Ctrl-C: the prompt comes back.
+	case err != nil:
+		fmt.Fprintln(s.errOut, "rein: "+humanize(err))
+		return nil
+	}
+	answer := ""
+	if rec != nil {
+		answer = rec.Answer
+	}
+	s.history = append(s.history, api.Message{Role: "user", Content: prompt}, api.Message{Role: "assistant", Content: answer})
+	return nil
+}
+
+// command runs a /command; it reports whether the chat is over (/bye).
+func (s *chatSession) command(ctx context.Context, line string) (bye bool) {
+	name, args, _ := strings.Cut(line, " ")
+	args = strings.TrimSpace(args)
+	switch name {
+	case "/bye", "/exit":
+		return true
+	case "/help", "/?":
+		if args == "shortcuts" {
+			fmt.Fprint(s.errOut, chatShortcuts)
+		} else {
+			fmt.Fprint(s.errOut, chatHelp)
+		}
+	case "/set":
+		s.set(args)
+	case "/show":
+		if args != "" {
+			fmt.Fprintln(s.errOut, "rein: /show takes nothing: it shows the model, its profile and the budgets in force")
+			break
+		}
+		s.show(ctx)
+	case "/clear":
+		s.history = nil
+		fmt.Fprintln(s.errOut, "Cleared session context.")
+	default:
+		fmt.Fprintf(s.errOut, "rein: unknown command %s: type /? for help\n", name)
+	}
+	return false
+}
+
+const chatHelp = `Available commands:
+  /set KEY VALUE   Set a budget or setting for the next turns (/set alone lists them)
+  /set verbose     Print timings and figures after each turn (/set quiet: stop)
+  /show            Show the model, its profile and the budgets in force, and where each came from
+  /clear           Clear the conversation
+  /bye             Exit (Ctrl + d too)
+  /?, /help        This help
+  /? shortcuts     Help for keyboard shortcuts
+
+Use """ to begin a multi-line message.
+Ctrl + c stops the model's turn; the conversation goes on.
+
+`
+
+const chatShortcuts = `Available keyboard shortcuts:
+  Ctrl + a            Move to the beginning of the line (Home)
+  Ctrl + e            Move to the end of the line (End)
+   Alt + b            Move back (left) one word
+   Alt + f            Move forward (right) one word
+  Ctrl + k            Delete the sentence after the cursor
+  Ctrl + u            Delete the sentence before the cursor
+  Ctrl + w            Delete the word before the cursor
+  Up, Down            The lines typed before
+
+  Ctrl + l            Clear the screen
+  Ctrl + c            Stop the model's turn
+  Ctrl + d            Exit (/bye)
+
+`
+
+const chatSetUsage = `Usage: /set KEY VALUE, for the turns that follow (/show shows what is in force):
+  budgets   max-steps N, max-think-tokens N, max-think-time D, max-answer-tokens N,
+            min-steps N, loop K, on-limit answer|stop, step-split MODE, budget-message TEXT
+  model     think true|false|low|medium|high, max-tokens N, temperature T, seed N,
+            num-ctx N, system TEXT
+  output    /set verbose (figures after each turn), /set quiet
+
+`
+
+// set handles /set and says what it set.
+func (s *chatSession) set(args string) {
+	key, val, _ := strings.Cut(args, " ")
+	val = strings.TrimSpace(val)
+	switch key {
+	case "":
+		fmt.Fprint(s.errOut, chatSetUsage)
+		return
+	case "verbose", "quiet":
+		if val != "" {
+			fmt.Fprintf(s.errOut, "rein: /set %s takes no value\n", key)
+			return
+		}
+		s.opts.Verbose = key == "verbose"
+		fmt.Fprintf(s.errOut, "Set '%s' mode.\n", key)
+		return
+	}
+	if err := applySet(s.req, args); err != nil {
+		fmt.Fprintln(s.errOut, "rein: "+err.Error())
+		return
+	}
+	s.setBy[key] = "/set"
+	switch key {
+	case "system":
+		fmt.Fprintln(s.errOut, "Set system message.")
+	case "budget-message":
+		fmt.Fprintln(s.errOut, "Set budget message.")
+	default:
+		fmt.Fprintf(s.errOut, "Set %s to %s.\n", key, val)
 	}
 }
 

@@ -77,7 +77,7 @@ func TestChatLoop(t *testing.T) {
 	if got := strings.Count(out.String(), "17 × 3 = 51."); got != 2 {
 		t.Errorf("stdout has %d answers, want 2:\n%s", got, out)
 	}
-	for _, want := range []string{"unknown command /setx 1", "unknown command /foo"} {
+	for _, want := range []string{"unknown command /setx: type /? for help", "unknown command /foo", "Set max-steps to 1."} {
 		if !strings.Contains(errOut.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}

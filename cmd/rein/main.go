@@ -14,6 +14,7 @@ import (
 
 	"github.com/ollama/ollama/envconfig"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 // version is rein's own version; set with -ldflags "-X main.version=...".
@@ -38,6 +39,9 @@ type IOStreams struct {
 	ErrIsTerminal bool
 	// Color is false when NO_COLOR is set or stderr is not a terminal.
 	Color bool
+	// Interrupt routes Ctrl-C: it stops the command unless the chat holds
+	// it to stop one turn (nil: nothing routed, as in tests).
+	Interrupt *interrupts
 }
 
 func systemStreams() *IOStreams {
@@ -51,9 +55,10 @@ func systemStreams() *IOStreams {
 	}
 }
 
+// isTerminal reports whether f is a terminal; /dev/null, a character
+// device too, is not.
 func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // usageError marks an error in the command line: exit code 2.
@@ -87,8 +92,14 @@ var subcommands []func(*IOStreams) *cobra.Command
 
 func main() {
 	ios := systemStreams()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
+	// Ctrl-C cancels ctx too, unless the chat holds it (see interrupts).
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var stopInterrupts func()
+	ios.Interrupt, stopInterrupts = notifyInterrupts(cancel)
+	defer stopInterrupts()
 	host := envconfig.Host().Host
 	loadSuspects(host, time.Now())
 	err := newRootCmd(ios).ExecuteContext(ctx)

@@ -101,9 +101,11 @@ message and lets the model answer (--on-limit answer), or stops there
 (--on-limit stop).
 
 The prompt comes from the argument, or from stdin when it is absent or "-".
-With no prompt and a terminal on stdin, rein opens an interactive chat; /set
-changes the budgets between turns (/set max-steps 8, /set think off), /bye
-leaves.`,
+With no prompt and a terminal on stdin, rein opens an interactive chat, as
+ollama run does: /set changes the budgets between turns (/set max-steps 8,
+/set think off), /show shows them and where they come from, /? lists the
+commands, """ begins a multi-line message, Ctrl-C stops a turn and keeps the
+conversation, Ctrl-D or /bye leaves.`,
 		Example: `  rein run qwen3:0.6b "What is 17*3?" --max-steps 8
   rein run magistral:24b --max-think-tokens 2000 --verbose < question.txt
   rein run qwen3:4b "Solve x^2=2" --json --hook 'python3 my_hook.py'
