@@ -12,6 +12,7 @@ import (
 	"github.com/ollama/ollama/api"
 
 	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/models"
 )
 
 // stopKind is why the runner closed a pass's stream.
@@ -45,6 +46,7 @@ type run struct {
 	prefix      string   // the thinking prefix sent, "" when none
 	prefixSteps []string // steps the prefix finished, sent at run start
 
+	caps      models.ServerCaps // what the server's version can do
 	chat      bool
 	thinkOn   bool
 	onLimit   string
@@ -396,6 +398,10 @@ func (rn *run) prefill(ctx context.Context) error {
 func setServerFigures(p *Pass, m api.Metrics, reason string) {
 	p.LoadMS = ms(m.LoadDuration)
 	p.PromptEvalCount = m.PromptEvalCount
+	if m.PromptEvalCachedCount != nil {
+		n := *m.PromptEvalCachedCount
+		p.PromptCachedCount = &n
+	}
 	p.PromptEvalMS = ms(m.PromptEvalDuration)
 	p.EvalCount = m.EvalCount
 	p.EvalMS = ms(m.EvalDuration)
@@ -422,12 +428,29 @@ func (rn *run) generateRequest(opts map[string]any) *api.GenerateRequest {
 		Think:     &api.ThinkValue{Value: false},
 		Stream:    &t,
 		Options:   opts,
-		Shift:     &f,
+		Shift:     rn.shift(),
 		Truncate:  &f,
-		Logprobs:  true,
+		Logprobs:  rn.logprobs(),
 		KeepAlive: rn.req.KeepAlive,
 	}
 }
+
+// shift is the shift a request sends: false, so that a long trace never
+// pushes the question out of the context, except on servers that fix shift
+// when the model loads (ServerCaps.LoadFixed), where a shift that differs
+// from the loaded runner's reloads the model; there the context size alone
+// keeps the question in (see the context policy).
+func (rn *run) shift() *bool {
+	if rn.caps.LoadFixed {
+		return nil
+	}
+	f := false
+	return &f
+}
+
+// logprobs says whether to ask for logprobs, which make token counts exact:
+// on every server that has them, and on one whose version is unknown.
+func (rn *run) logprobs() bool { return rn.caps.Logprobs || !rn.caps.Known }
 
 // chatRequest builds a chat request; reply, when set, is the assistant's
 // reply so far, which the server continues.
@@ -442,9 +465,9 @@ func (rn *run) chatRequest(opts map[string]any, reply *api.Message) *api.ChatReq
 		Messages:  msgs,
 		Stream:    &t,
 		Options:   opts,
-		Shift:     &f,
+		Shift:     rn.shift(),
 		Truncate:  &f,
-		Logprobs:  true,
+		Logprobs:  rn.logprobs(),
 		KeepAlive: rn.req.KeepAlive,
 		Tools:     rn.req.Tools,
 		Format:    rn.req.Format,
@@ -520,12 +543,20 @@ func (rn *run) doPass(ctx context.Context, kind string, numPredict int) error {
 // resumeCost fills a later pass's ResumeEvalTokens: exact when the tokens
 // before the new text are known, else estimated from the prefill rate.
 func (rn *run) resumeCost(p *Pass) {
+	if c := p.PromptCachedCount; c != nil {
+		// The server says how many prompt tokens its cache served.
+		p.ResumeEvalTokens = max(p.PromptEvalCount-*c, 0)
+		p.ResumeEvalSource = SourceServer
+		return
+	}
 	if !rn.chat && rn.ctxTokens >= 0 && rn.exact {
 		n := p.PromptEvalCount - rn.ctxTokens + rn.uncached
 		p.ResumeEvalTokens = max(n, 1)
+		p.ResumeEvalSource = SourceCounted
 		return
 	}
 	p.ResumeEvalEstimate = true
+	p.ResumeEvalSource = SourceEstimate
 	// Chat re-renders the trace, so the cache matches at most the
 	// conversation before the reply: the first pass's prompt.
 	if pr := rn.probe; rn.chat && pr != nil && pr.PromptEvalCount > 0 && p.PromptEvalCount > pr.PromptEvalCount {
@@ -590,7 +621,6 @@ func (rn *run) finish(ctx context.Context, err error) {
 	m.AnswerTPS = rate(rn.answerN, m.AnswerMS)
 	m.WallMS = ms(at)
 	m.Steps = rn.steps
-	firstGen := true
 	for i := range rec.Passes {
 		p := &rec.Passes[i]
 		if p.Kind == PassPrefill {
@@ -600,11 +630,13 @@ func (rn *run) finish(ctx context.Context, err error) {
 			m.EvalTPS = rate(p.EvalCount, p.EvalMS)
 		}
 		m.WastedTokens += p.Wasted
-		if !firstGen {
+		// Resume figures are the answer passes' after a cut: not the
+		// segments of the thinking, nor the continuation of an answer.
+		if p.Kind == PassResume {
 			m.ResumePromptMS += p.PromptEvalMS
 			m.ResumeEvalTokens += p.ResumeEvalTokens
+			m.ResumeEvalSource = p.ResumeEvalSource
 		}
-		firstGen = false
 	}
 }
 

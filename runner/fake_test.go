@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/types/model"
+
+	"github.com/rein-dev/rein/models"
 )
 
 // This file holds a FAKE Ollama server for unit tests. It is not Ollama: it
@@ -93,6 +96,9 @@ type fakeModel struct {
 	// psHangs makes /api/ps hang until the client leaves, as a server
 	// stuck deeper than the lost slot does.
 	psHangs bool
+	// version is what /api/version says (default 0.17.4); from 0.33.3 on
+	// the final chunk carries prompt_eval_cached_count, as Ollama's does.
+	version string
 }
 
 // fakeServer is the FAKE Ollama server.
@@ -149,7 +155,7 @@ func newFakeServer(t testing.TB, m fakeModel) *fakeServer {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/version", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]string{"version": "0.17.4"})
+		writeJSON(w, map[string]string{"version": cmp.Or(m.version, "0.17.4")})
 	})
 	mux.HandleFunc("GET /api/tags", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, api.ListResponse{Models: []api.ListModelResponse{{Name: "fake:latest", Model: "fake:latest", Digest: "sha256:feed"}}})
@@ -398,14 +404,20 @@ func (f *fakeServer) generate(w http.ResponseWriter, r *http.Request) {
 	if reason == "stop" && !stopped {
 		evalCount++ // the end-of-sequence token
 	}
+	var cached *int
+	if models.CapsFor(cmp.Or(f.m.version, "0.17.4")).CachedCount {
+		c := len(ptoks) - eval
+		cached = &c
+	}
 	_ = enc.Encode(api.GenerateResponse{
 		Model: req.Model, Done: true, DoneReason: reason,
 		Metrics: api.Metrics{
-			LoadDuration:       time.Duration(n+1) * time.Millisecond,
-			PromptEvalCount:    len(ptoks),
-			PromptEvalDuration: time.Duration(eval) * time.Millisecond,
-			EvalCount:          evalCount,
-			EvalDuration:       time.Duration(evalCount) * 10 * time.Millisecond,
+			PromptEvalCachedCount: cached,
+			LoadDuration:          time.Duration(n+1) * time.Millisecond,
+			PromptEvalCount:       len(ptoks),
+			PromptEvalDuration:    time.Duration(eval) * time.Millisecond,
+			EvalCount:             evalCount,
+			EvalDuration:          time.Duration(evalCount) * 10 * time.Millisecond,
 		},
 	})
 	fl.Flush()

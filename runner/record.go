@@ -89,10 +89,13 @@ type Metrics struct {
 	EvalTPS float64 `json:"eval_tps"`
 	WallMS  float64 `json:"wall_ms"`
 	Steps   int     `json:"steps"`
-	// ResumePromptMS and ResumeEvalTokens sum over the passes after the
-	// first generation pass (resume, continue, wait); see Pass.
+	// ResumePromptMS and ResumeEvalTokens are the resume's (the answer
+	// pass after a cut), 0 for a run that was not cut; see Pass.
+	// ResumeEvalSource says whether the count was measured by the server,
+	// counted by rein or estimated (Source*).
 	ResumePromptMS   float64 `json:"resume_prompt_ms"`
 	ResumeEvalTokens int     `json:"resume_eval_tokens"`
+	ResumeEvalSource string  `json:"resume_eval_source,omitempty"`
 	WastedTokens     int     `json:"wasted_tokens"`
 }
 
@@ -191,4 +194,21 @@ type Pass struct {
 	// PromptEvalMS and the prefill pass's rate.
 	ResumeEvalTokens   int  `json:"resume_eval_tokens,omitempty"`
 	ResumeEvalEstimate bool `json:"resume_eval_estimate,omitempty"`
+	// ResumeEvalSource says where ResumeEvalTokens comes from: SourceServer,
+	// SourceCounted or SourceEstimate.
+	ResumeEvalSource string `json:"resume_eval_source,omitempty"`
+	// PromptCachedCount is the server's prompt_eval_cached_count, on
+	// servers that send it (ServerCaps.CachedCount).
+	PromptCachedCount *int `json:"prompt_eval_cached_count,omitempty"`
 }
+
+// Where a resume's evaluated prompt tokens come from.
+const (
+	// SourceServer: the server's prompt_eval_cached_count (measured).
+	SourceServer = "server"
+	// SourceCounted: the tokens rein counted exactly (logprobs), assuming
+	// the server reused its cache for the prefix it had seen.
+	SourceCounted = "counted"
+	// SourceEstimate: the prompt evaluation time over the prefill rate.
+	SourceEstimate = "estimate"
+)

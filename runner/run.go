@@ -42,6 +42,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ollama/ollama/api"
@@ -87,6 +88,28 @@ type Runner struct {
 	// and tries again (see wedge.go). 0 means REIN_STALL_TIMEOUT or
 	// DefaultStallTimeout; a negative value turns the guard off.
 	StallTimeout time.Duration
+
+	// The server's version and what it can do, read once (serverCaps).
+	capsMu sync.Mutex
+	caps   *models.ServerCaps
+}
+
+// serverCaps reads the server's version once per Runner (a Runner talks to
+// one server) and looks up what that version can do. A failed read is
+// tried again on the next run.
+func (r *Runner) serverCaps(ctx context.Context) (models.ServerCaps, error) {
+	r.capsMu.Lock()
+	defer r.capsMu.Unlock()
+	if r.caps != nil {
+		return *r.caps, nil
+	}
+	v, err := r.Backend.Version(ctx)
+	if err != nil {
+		return models.CapsFor(""), err
+	}
+	c := models.CapsFor(v)
+	r.caps = &c
+	return c, nil
 }
 
 // Run runs one request. It always returns a non-nil Record: on an error or
@@ -154,11 +177,12 @@ func (rn *run) setup(ctx context.Context) error {
 	if b == nil {
 		return errors.New("runner: no backend")
 	}
-	v, verr := b.Version(ctx)
+	caps, verr := rn.r.serverCaps(ctx)
 	if verr != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
-	rn.rec.OllamaVersion = v
+	rn.caps = caps
+	rn.rec.OllamaVersion = caps.Version
 	show, err := b.Show(ctx, &api.ShowRequest{Model: q.Model})
 	if err != nil {
 		// A server that is down fails both: the error alone tells it.
