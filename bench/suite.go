@@ -7,6 +7,7 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -128,17 +129,92 @@ func ParseSuite(name string, data []byte) (*Suite, error) {
 
 // problemLine finds the line of a YAML syntax error. yaml.v3 reports the
 // line where the enclosing block starts; the problem is on the first line
-// whose prefix of the document fails with the same message.
+// whose prefix of the document fails with the same message. The parser,
+// fed one line at a time, fails a line or so after the problem, so that is
+// where the search starts: a few parses of the file, not one per line.
 func problemLine(data []byte, line int, msg string) int {
-	lines := strings.SplitAfter(string(data), "\n")
-	for n := line; n <= len(lines); n++ {
+	ends := lineEnds(data)
+	fails := func(n int) bool {
 		var doc yaml.Node
-		err := yaml.Unmarshal([]byte(strings.Join(lines[:n], "")), &doc)
-		if err != nil && strings.HasSuffix(err.Error(), ": "+msg) {
-			return n
+		err := yaml.Unmarshal(data[:ends[n-1]], &doc)
+		return err != nil && strings.HasSuffix(err.Error(), ": "+msg)
+	}
+	if line < 1 || line > len(ends) {
+		return line
+	}
+	hi := linesReadBeforeError(data, ends, msg)
+	if hi < line || !fails(hi) {
+		if hi = len(ends); !fails(hi) {
+			return line
 		}
 	}
-	return line
+	// The first failing prefix is in (lo, hi]: gallop back from hi, then
+	// halve the gap.
+	lo := line - 1
+	for step := 1; hi-step > lo; step *= 2 {
+		if !fails(hi - step) {
+			lo = hi - step
+			break
+		}
+		hi -= step
+	}
+	for hi-lo > 1 {
+		if mid := lo + (hi-lo)/2; fails(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
+}
+
+// lineEnds returns the offset just past each line of data (the last line
+// may lack its newline).
+func lineEnds(data []byte) []int {
+	var ends []int
+	for i, c := range data {
+		if c == '\n' {
+			ends = append(ends, i+1)
+		}
+	}
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		ends = append(ends, len(data))
+	}
+	return ends
+}
+
+// linesReadBeforeError parses data as a stream handed out a line at a time
+// and returns how many lines the parser had read when it failed with msg,
+// or len(ends) when it did not.
+func linesReadBeforeError(data []byte, ends []int, msg string) int {
+	r := &lineReader{data: data, ends: ends}
+	var doc yaml.Node
+	err := yaml.NewDecoder(r).Decode(&doc)
+	if err == nil || !strings.HasSuffix(err.Error(), ": "+msg) {
+		return len(ends)
+	}
+	return r.line
+}
+
+// lineReader hands out data no further than the end of a line per Read;
+// line is how many lines it has started to hand out.
+type lineReader struct {
+	data []byte
+	ends []int
+	pos  int
+	line int
+}
+
+func (r *lineReader) Read(p []byte) (int, error) {
+	if r.pos >= len(r.data) {
+		return 0, io.EOF
+	}
+	for r.line == 0 || r.ends[r.line-1] <= r.pos {
+		r.line++
+	}
+	n := copy(p, r.data[r.pos:r.ends[r.line-1]])
+	r.pos += n
+	return n, nil
 }
 
 type decoder struct {

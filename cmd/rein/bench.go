@@ -170,9 +170,9 @@ func benchRun(ctx context.Context, opts *BenchOptions) error {
 	if err != nil {
 		return usageErrorf("--budgets: %v", err)
 	}
-	suite, err := bench.OpenSuite(opts.Suite)
+	suite, err := openSuite(ctx, opts.Suite)
 	if err != nil {
-		return fmt.Errorf("suite: %w", err)
+		return err
 	}
 	isDemo := suite.File == "builtin:demo"
 	models, err := benchModels(opts.Models, isDemo)
@@ -275,6 +275,29 @@ func benchRun(ctx context.Context, opts *BenchOptions) error {
 			sum.Errors, plural(sum.Ran, "run"), opts.Out)
 	}
 	return nil
+}
+
+// openSuite reads the suite, and gives up at once when ctx is cancelled
+// (Ctrl-C), however large the file.
+func openSuite(ctx context.Context, nameOrPath string) (*bench.Suite, error) {
+	type result struct {
+		s   *bench.Suite
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		s, err := bench.OpenSuite(nameOrPath)
+		ch <- result{s, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return nil, fmt.Errorf("suite: %w", r.err)
+		}
+		return r.s, nil
+	case <-ctx.Done():
+		return nil, errInterrupted
+	}
 }
 
 // benchModels returns the models to run: the flag's, without duplicates,
