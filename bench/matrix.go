@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rein-dev/rein/hooks"
 )
 
 // DefaultLoop is the loop cut (the same step seen K times) that a budget
@@ -87,6 +89,13 @@ func ParseBudget(s string) (Budget, error) {
 			if err != nil || n < min {
 				return bad("%s wants a whole number ≥ %d, not %q", k, min, v)
 			}
+			kind := hooks.BudgetSteps
+			if k == KeyThinkTokens {
+				kind = hooks.BudgetTokens
+			}
+			if err := hooks.CheckLimit(k, kind, int64(n)); err != nil {
+				return bad("%v", err)
+			}
 			switch k {
 			case KeySteps:
 				b.MaxSteps = n
@@ -99,6 +108,9 @@ func ParseBudget(s string) (Budget, error) {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
 				return bad("think-time wants a duration > 0 such as 30s or 2m, not %q", v)
+			}
+			if err := hooks.CheckLimit(k, hooks.BudgetTime, int64(d)); err != nil {
+				return bad("%v", err)
 			}
 			b.MaxThinkTime = d
 		default:

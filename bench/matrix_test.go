@@ -47,6 +47,10 @@ func TestParseBudgets(t *testing.T) {
 		{in: "steps=2+steps=3", err: "steps given twice"},
 		{in: "steps=2,steps=2", err: "steps=2 given twice"},
 		{in: "steps=", err: "want key=value"},
+		{in: "think-tokens=9223372036854775807", err: "think-tokens must be at most 1000000000"},
+		{in: "steps=1000001", err: "steps must be at most 1000000"},
+		{in: "loop=9223372036854775807", err: "loop must be at most 1000000"},
+		{in: "think-time=200h", err: "think-time must be at most 168h0m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/rein-dev/rein/hooks"
 )
 
 // ProfilesFile is the name of the user's profile file in ConfigDir.
@@ -438,16 +440,16 @@ func (d *decoder) limits(n *yaml.Node, field string, b *Budgets) error {
 		var err error
 		switch k.Value {
 		case "max_steps":
-			b.MaxSteps, err = d.count(v, f)
+			b.MaxSteps, err = d.count(v, f, hooks.BudgetSteps)
 		case "max_think_tokens":
-			b.MaxThinkTokens, err = d.count(v, f)
+			b.MaxThinkTokens, err = d.count(v, f, hooks.BudgetTokens)
 		case "max_answer_tokens":
-			b.MaxAnswerTokens, err = d.count(v, f)
+			b.MaxAnswerTokens, err = d.count(v, f, hooks.BudgetTokens)
 		case "min_steps":
-			b.MinSteps, err = d.count(v, f)
+			b.MinSteps, err = d.count(v, f, hooks.BudgetSteps)
 		case "loop":
 			var k int
-			if k, err = d.count(v, f); err == nil {
+			if k, err = d.count(v, f, hooks.BudgetSteps); err == nil {
 				b.Loop = &k
 			}
 		case "max_think_time":
@@ -456,6 +458,8 @@ func (d *decoder) limits(n *yaml.Node, field string, b *Budgets) error {
 				b.MaxThinkTime, err = time.ParseDuration(s)
 				if err != nil || b.MaxThinkTime < 0 {
 					err = d.errorf(v, f, "%q is not a duration of 0 or more (such as 30s or 2m)", s)
+				} else if lerr := hooks.CheckLimit("", hooks.BudgetTime, int64(b.MaxThinkTime)); lerr != nil {
+					err = d.errorf(v, f, "%v", lerr)
 				}
 			}
 		case "on_limit":
@@ -472,11 +476,15 @@ func (d *decoder) limits(n *yaml.Node, field string, b *Budgets) error {
 	return nil
 }
 
-// count reads a whole number of 0 or more.
-func (d *decoder) count(n *yaml.Node, field string) (int, error) {
+// count reads a whole number of 0 or more, within the limit of a budget
+// of that kind.
+func (d *decoder) count(n *yaml.Node, field string, kind hooks.BudgetKind) (int, error) {
 	var k int
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(&k) != nil || k < 0 {
 		return 0, d.errorf(n, field, "want a whole number of 0 or more, not %s", kindName(n))
+	}
+	if err := hooks.CheckLimit("", kind, int64(k)); err != nil {
+		return 0, d.errorf(n, field, "%v", err)
 	}
 	return k, nil
 }

@@ -60,15 +60,19 @@ var knownOptions = []string{
 func (b Budgets) Validate() error {
 	for _, f := range []struct {
 		name string
+		kind hooks.BudgetKind
 		v    int64
 	}{
-		{"max tokens", int64(b.MaxTokens)}, {"max think tokens", int64(b.MaxThinkTokens)},
-		{"max steps", int64(b.MaxSteps)}, {"max think time", int64(b.MaxThinkTime)},
-		{"max answer tokens", int64(b.MaxAnswerTokens)}, {"loop", int64(b.Loop)},
-		{"min steps", int64(b.MinSteps)},
+		{"max tokens", hooks.BudgetTokens, int64(b.MaxTokens)}, {"max think tokens", hooks.BudgetTokens, int64(b.MaxThinkTokens)},
+		{"max steps", hooks.BudgetSteps, int64(b.MaxSteps)}, {"max think time", hooks.BudgetTime, int64(b.MaxThinkTime)},
+		{"max answer tokens", hooks.BudgetTokens, int64(b.MaxAnswerTokens)}, {"loop", hooks.BudgetSteps, int64(b.Loop)},
+		{"min steps", hooks.BudgetSteps, int64(b.MinSteps)},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("%s must be 0 or more, not %d", f.name, f.v)
+		}
+		if err := hooks.CheckLimit(f.name, f.kind, f.v); err != nil {
+			return err
 		}
 	}
 	switch b.OnLimit {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -80,6 +81,8 @@ func TestBudgetsValidate(t *testing.T) {
 	for _, b := range []Budgets{
 		{MaxSteps: -1}, {MaxThinkTime: -time.Second}, {OnLimit: "maybe"}, {StepMode: "words"},
 		{MaxTokens: 10, MaxAnswerTokens: 10}, {MaxAnswerTokens: runner.DefaultMaxTokens},
+		{MaxThinkTokens: math.MaxInt}, {MaxTokens: hooks.LimitTokens + 1}, {MaxSteps: hooks.LimitSteps + 1},
+		{Loop: math.MaxInt}, {MinSteps: math.MaxInt}, {MaxThinkTime: math.MaxInt64},
 	} {
 		if b.Validate() == nil {
 			t.Errorf("%+v: no error", b)

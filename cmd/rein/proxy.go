@@ -138,6 +138,9 @@ func (o *ProxyOptions) budgets() (proxy.Budgets, error) {
 			return proxy.Budgets{}, usageErrorf("%s must be 0 or more, not %d", b.name, b.v)
 		}
 	}
+	if err := checkBudgetLimits(o.MaxTokens, o.MaxThinkTokens, o.MaxAnswerTokens, o.MaxSteps, o.MinSteps, o.Loop, o.MaxThinkTime); err != nil {
+		return proxy.Budgets{}, err
+	}
 	if o.OnLimit != runner.OnLimitAnswer && o.OnLimit != runner.OnLimitStop {
 		return proxy.Budgets{}, usageErrorf("--on-limit must be answer or stop, not %q", o.OnLimit)
 	}

@@ -179,6 +179,9 @@ func (o *RunOptions) request() (*runner.Request, error) {
 			return nil, usageErrorf("%s must be 0 or more, not %d", b.name, b.v)
 		}
 	}
+	if err := checkBudgetLimits(o.MaxTokens, o.MaxThinkTokens, o.MaxAnswerTokens, o.MaxSteps, o.MinSteps, o.Loop, o.MaxThinkTime); err != nil {
+		return nil, err
+	}
 	think, level, err := parseThink(o.Think)
 	if err != nil {
 		return nil, usageError{err}
