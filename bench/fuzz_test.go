@@ -26,7 +26,7 @@ func FuzzParseSuite(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := ParseSuite("s.yaml", data)
 		if err != nil {
-			lines := bytes.Count(data, []byte("\n")) + 1
+			lines := yamlLines(data)
 			var errs []error
 			if j, ok := err.(interface{ Unwrap() []error }); ok {
 				errs = j.Unwrap()
@@ -95,4 +95,12 @@ func FuzzLoadResults(f *testing.F) {
 			}
 		}
 	})
+}
+
+// yamlLines counts the lines of data as YAML does: CR LF, CR, LF, NEL,
+// LS and PS each end a line.
+func yamlLines(data []byte) int {
+	s := strings.ReplaceAll(string(data), "\r\n", "\n")
+	return 1 + strings.Count(s, "\n") + strings.Count(s, "\r") +
+		strings.Count(s, "\u0085") + strings.Count(s, "\u2028") + strings.Count(s, "\u2029")
 }
