@@ -162,12 +162,34 @@ func newRequest(model string, b Budgets, opts map[string]any, think *api.ThinkVa
 	}
 	if len(opts) > 0 {
 		req.Options = maps.Clone(opts)
-		if np, ok := req.Options["num_predict"].(float64); ok && np > 0 {
-			req.MaxTokens = min(cmp.Or(req.MaxTokens, runner.DefaultMaxTokens), int(np))
+		if np, ok := numPredict(req.Options["num_predict"]); ok {
+			req.MaxTokens = min(cmp.Or(req.MaxTokens, runner.DefaultMaxTokens), np)
 		}
 		delete(req.Options, "num_predict")
 	}
 	return req
+}
+
+// numPredict reads a request's num_predict as a cap of 1 token or more: a
+// JSON number (float64), or an int as the OpenAI endpoint's max_tokens
+// becomes. Zero, negative (Ollama's "no limit") and fractions below 1 set
+// no cap; a number past the token limit is the limit, so it cannot overflow.
+func numPredict(v any) (int, bool) {
+	var f float64
+	switch x := v.(type) {
+	case float64:
+		f = x
+	case int:
+		f = float64(x)
+	case int64:
+		f = float64(x)
+	default:
+		return 0, false
+	}
+	if !(f >= 1) { // NaN too
+		return 0, false
+	}
+	return int(min(f, hooks.LimitTokens)), true
 }
 
 // decodeError describes a body that is not the JSON object expected, in
