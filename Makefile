@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/rein
 PKGS := ./...
 
-.PHONY: all build ollama demo test test-short bench vet fmt clean
+.PHONY: all build ollama demo test test-short bench vet fmt clean fuzz
 
 all: build
 
@@ -43,3 +43,16 @@ fmt:
 
 clean:
 	rm -rf bin
+
+# Fuzzes every fuzz target (func FuzzXxx in a _test.go file) for FUZZTIME
+# each; go test -fuzz takes one target at a time. Crashers land in the
+# package's testdata/fuzz/FuzzXxx/, where plain go test replays them.
+FUZZTIME ?= 60s
+fuzz:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+		pkg=./$$(dirname $${f#./}); \
+		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
