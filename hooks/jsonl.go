@@ -8,76 +8,172 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
 	"syscall"
 )
 
-// AppendJSONL appends v, marshalled as one JSON line, to the file at path.
-// It creates missing parent directories (mode 0700) and the file (mode
-// 0600). The line goes out in a single O_APPEND write under an exclusive
+// AppendJSONL appends v, marshalled as one JSON line, to the file at path,
+// creating the file (mode 0600) but never a folder: a missing folder is an
+// error. The line goes out in a single O_APPEND write under an exclusive
 // flock, so appends from several goroutines or processes never interleave.
 // If maxBytes > 0 and the file is already larger than maxBytes, the file is
 // first renamed to path+".1" (replacing an older one) and a new file is
 // started.
+//
+// An append never glues its line to another: a last line without its
+// newline is ended with one when it is a whole JSON value, and cut off when
+// it is torn (a write cut short by a crash, a full disk or a file size
+// limit; see AppendJSONLTorn to hear of it). A line that cannot be written
+// whole is taken back, so it leaves no torn line behind, and is an error.
 func AppendJSONL(path string, v any, maxBytes int64) error {
+	_, err := AppendJSONLTorn(path, v, maxBytes)
+	return err
+}
+
+// AppendJSONLTorn is AppendJSONL that also returns how many bytes of a
+// torn last line it cut off the file before appending (0 when none), so
+// the caller can warn about them.
+func AppendJSONLTorn(path string, v any, maxBytes int64) (torn int64, err error) {
 	line, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("append %s: %w", path, err)
+		return 0, fmt.Errorf("append %s: %w", path, err)
 	}
 	line = append(line, '\n')
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("append %s: %w", path, err)
-	}
 	// Another process may rotate the file between our open and our lock;
 	// then the file we locked is no longer at path, and we try again.
 	for range 100 {
-		done, err := appendOnce(path, line, maxBytes)
+		done, n, err := appendOnce(path, line, maxBytes)
+		torn += n
 		if err != nil {
-			return fmt.Errorf("append %s: %w", path, err)
+			return torn, appendError(path, err)
 		}
 		if done {
-			return nil
+			return torn, nil
 		}
 	}
-	return fmt.Errorf("append %s: the file keeps being replaced", path)
+	return torn, fmt.Errorf("append %s: the file keeps being replaced", path)
+}
+
+// ErrNoFolder is in the error of an append to a file whose folder does
+// not exist.
+var ErrNoFolder = errors.New("no such folder")
+
+// appendError says in one line why an append failed.
+func appendError(path string, err error) error {
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("append %s: %w: %s", path, ErrNoFolder, filepath.Dir(path))
+	case errors.As(err, &pe):
+		return fmt.Errorf("append %s: %s: %w", path, pe.Op, pe.Err)
+	}
+	return fmt.Errorf("append %s: %w", path, err)
 }
 
 // appendOnce opens and locks path and appends line. It reports false when the
 // file it locked was rotated away (by itself or another process) and the
-// caller should try again.
-func appendOnce(path string, line []byte, maxBytes int64) (bool, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+// caller should try again, and how many bytes of a torn last line it cut.
+func appendOnce(path string, line []byte, maxBytes int64) (bool, int64, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	defer f.Close() // also releases the lock
 	if err := flock(f, syscall.LOCK_EX); err != nil {
-		return false, err
+		return false, 0, err
 	}
 	fi, err := f.Stat()
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	cur, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) || (err == nil && !os.SameFile(fi, cur)) {
-		return false, nil
+		return false, 0, nil
 	}
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	if maxBytes > 0 && fi.Size() > maxBytes {
 		if err := os.Rename(path, path+".1"); err != nil {
-			return false, err
+			return false, 0, err
 		}
-		return false, nil
+		return false, 0, nil
+	}
+	size, torn, err := endLine(f, fi.Size())
+	if err != nil {
+		return false, torn, err
 	}
 	n, err := f.Write(line)
 	if err == nil && n < len(line) {
 		err = io.ErrShortWrite
 	}
-	return err == nil, err
+	if err != nil {
+		// Take the partial line back, so that no torn line is left.
+		if n > 0 {
+			_ = f.Truncate(size)
+		}
+		return false, torn, err
+	}
+	return true, torn, nil
+}
+
+// maxTail bounds how far back endLine looks for the start of the last line.
+const maxTail = 64 << 20
+
+// endLine makes the locked file f, of size bytes, end with a newline: a
+// last line that is a whole JSON value gets its newline, a torn one is cut
+// off. It returns the new size and how many bytes it cut.
+func endLine(f *os.File, size int64) (int64, int64, error) {
+	if size == 0 {
+		return 0, 0, nil
+	}
+	var last [1]byte
+	if _, err := f.ReadAt(last[:], size-1); err != nil {
+		return size, 0, err
+	}
+	if last[0] == '\n' {
+		return size, 0, nil
+	}
+	// Find the start of the last line, reading back in blocks.
+	start := int64(-1)
+	buf := make([]byte, 64<<10)
+	for end := size; start < 0 && size-end < maxTail; {
+		if end == 0 {
+			start = 0 // the file is one line
+			break
+		}
+		n := min(int64(len(buf)), end)
+		if _, err := f.ReadAt(buf[:n], end-n); err != nil {
+			return size, 0, err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			start = end - n + int64(i) + 1
+		}
+		end -= n
+	}
+	if start < 0 { // a last line too long to read: keep it, but end it
+		if _, err := f.Write([]byte{'\n'}); err != nil {
+			return size, 0, err
+		}
+		return size + 1, 0, nil
+	}
+	tail := make([]byte, size-start)
+	if _, err := f.ReadAt(tail, start); err != nil {
+		return size, 0, err
+	}
+	if t := bytes.TrimSpace(tail); len(t) > 0 && json.Valid(t) {
+		if _, err := f.Write([]byte{'\n'}); err != nil {
+			return size, 0, err
+		}
+		return size + 1, 0, nil
+	}
+	if err := f.Truncate(start); err != nil {
+		return size, 0, err
+	}
+	return start, size - start, nil
 }
 
 func flock(f *os.File, how int) error {
@@ -148,6 +244,9 @@ type eventLog struct {
 	w      io.Writer
 	failed bool
 }
+
+// WatchOnly implements Watcher.
+func (l *eventLog) WatchOnly() bool { return true }
 
 func (l *eventLog) OnEvent(_ context.Context, ev *Event) Decision {
 	line, err := eventLine(ev)

@@ -36,21 +36,90 @@ func readRecs(t *testing.T, path string) ([]logRec, bool) {
 
 func TestAppendJSONLModes(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "a", "b", "runs.jsonl")
+	path := filepath.Join(dir, "runs.jsonl")
 	if err := AppendJSONL(path, logRec{Who: "x"}, 0); err != nil {
 		t.Fatal(err)
 	}
-	for p, want := range map[string]os.FileMode{path: 0o600, filepath.Dir(path): 0o700, filepath.Join(dir, "a"): 0o700} {
-		fi, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := fi.Mode().Perm(); got != want {
-			t.Errorf("%s: mode %v, want %v", p, got, want)
-		}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s: %v, want mode 0600", path, err)
 	}
 	if err := AppendJSONL(path, func() {}, 0); err == nil {
 		t.Error("unmarshalable value: no error")
+	}
+	// A missing folder is an error in one line, and is not created.
+	missing := filepath.Join(dir, "a", "b", "runs.jsonl")
+	err := AppendJSONL(missing, logRec{Who: "x"}, 0)
+	want := "append " + missing + ": no such folder: " + filepath.Dir(missing)
+	if err == nil || err.Error() != want || !errors.Is(err, ErrNoFolder) {
+		t.Errorf("missing folder: error %v, want %q", err, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the folder was created: %v", err)
+	}
+}
+
+// TestAppendJSONLTornTail: an append never glues its line to the last one:
+// a torn last line is cut off (and counted), a whole one without its
+// newline is kept and ended.
+func TestAppendJSONLTornTail(t *testing.T) {
+	const rec = `{"who":"new","i":0,"pad":""}` + "\n"
+	tests := []struct {
+		name, before, after string
+		torn                int64
+	}{
+		{"empty", "", rec, 0},
+		{"ends in a newline", `{"a":1}` + "\n", `{"a":1}` + "\n" + rec, 0},
+		{"torn last line", `{"a":1}` + "\n" + `{"who":"ol`, `{"a":1}` + "\n" + rec, 10},
+		{"the only line is torn", `{"who":"ol`, rec, 10},
+		{"a whole record without its newline", `{"a":1}` + "\n" + `{"b":2}`, `{"a":1}` + "\n" + `{"b":2}` + "\n" + rec, 0},
+		{"torn after blank lines", "\n\n{", "\n\n" + rec, 1},
+		{"a torn line longer than a read block", `{"a":1}` + "\n" + `{"x":"` + strings.Repeat("y", 100<<10), `{"a":1}` + "\n" + rec, 6 + 100<<10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "runs.jsonl")
+			if err := os.WriteFile(path, []byte(tt.before), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			torn, err := AppendJSONLTorn(path, logRec{Who: "new"}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := os.ReadFile(path)
+			if string(got) != tt.after || torn != tt.torn {
+				t.Errorf("file %.80q, cut %d; want %.80q, cut %d", got, torn, tt.after, tt.torn)
+			}
+		})
+	}
+}
+
+// TestAppendJSONLFileSizeLimit: a record that does not fit under the file
+// size limit (ulimit -f) is an error and leaves no partial line; the next
+// append, without the limit, starts a line of its own.
+func TestAppendJSONLFileSizeLimit(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	path := filepath.Join(t.TempDir(), "runs.jsonl")
+	argv := helperArgv(t, "append", path)
+	t.Setenv("REIN_APPEND_N", "100")
+	t.Setenv("REIN_APPEND_WHO", "limited")
+	// ulimit -f 3: 1536 bytes, a few records of 100 to 1000 bytes.
+	cmd := exec.Command("sh", append([]string{"-c", `ulimit -f 3 && exec "$@"`, "sh"}, argv...)...)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "file too large") || strings.Count(strings.TrimSpace(string(out)), "\n") != 0 {
+		t.Fatalf("limited append: %v, output %q; want one line saying the file is too large", err, out)
+	}
+	data, _ := os.ReadFile(path)
+	if len(data) == 0 || data[len(data)-1] != '\n' {
+		t.Fatalf("a partial line was left: %q", data[max(0, len(data)-40):])
+	}
+	if err := AppendJSONL(path, logRec{Who: "after"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	recs, torn := readRecs(t, path)
+	if torn || len(recs) < 2 || recs[len(recs)-1].Who != "after" {
+		t.Errorf("%d records, torn %v", len(recs), torn)
 	}
 }
 

@@ -301,8 +301,8 @@ func (opts *RunOptions) runOnce(ctx context.Context, client runner.Backend, req 
 	}
 	if !opts.NoLog {
 		if path := firstNonEmptyString(opts.Log, defaultLogPath()); path != "" {
-			if lerr := hooks.AppendJSONL(path, rec, logMaxBytes); lerr != nil {
-				fmt.Fprintf(ios.ErrOut, "rein: warning: run log %s: %v\n", path, lerr)
+			if lerr := writeRunLog(ios.ErrOut, path, rec); lerr != nil && err == nil {
+				err = lerr // the record is lost: a non-zero exit
 			}
 		}
 	}
