@@ -28,9 +28,14 @@ const minLetters = 12
 // maxDetectBytes bounds the text one detection reads.
 const maxDetectBytes = 2048
 
-// DetectLanguage returns the ISO 639-1 code of text's language, or "" when
-// the text is too short or has no language. Han, kana and hangul count
-// three letters each, since one character carries a word.
+// DetectLanguage returns the ISO 639-1 code of text's language, or ""
+// when it cannot tell: the text is too short, has no language, or the
+// detectors disagree. Han, kana and hangul count three letters each, since
+// one character carries a word. A script only one of rein's languages uses
+// (Han, kana, hangul, Arabic) settles it; Russian and Ukrainian are told
+// apart by their own letters; a Latin-script text needs its function words
+// to agree with the trigram model (see agreeWithFunctionWords), so that it
+// is unsure rather than wrong.
 func DetectLanguage(text string) string {
 	if !hasLetters(text, minLetters) {
 		return ""
@@ -39,7 +44,18 @@ func DetectLanguage(text string) string {
 	if len(text) > maxDetectBytes {
 		text = strings.ToValidUTF8(text[:maxDetectBytes], "")
 	}
-	return whatlanggo.DetectWithOptions(text, detectOpts).Lang.Iso6391()
+	info := whatlanggo.DetectWithOptions(text, detectOpts)
+	if !detectLangs[info.Lang] {
+		return ""
+	}
+	lang := info.Lang.Iso6391()
+	switch info.Script {
+	case unicode.Latin:
+		return agreeWithFunctionWords(text, lang)
+	case unicode.Cyrillic:
+		return cyrillicLang(text)
+	}
+	return lang
 }
 
 func hasLetters(text string, n int) bool {
@@ -98,6 +114,9 @@ type LanguageSwitch struct {
 	current  string
 	switched bool
 }
+
+// WatchOnly implements Watcher: a switch that is only reported never cuts.
+func (h *LanguageSwitch) WatchOnly() bool { return !h.Cut }
 
 // OnEvent implements Hook.
 func (h *LanguageSwitch) OnEvent(_ context.Context, ev *Event) Decision {

@@ -16,6 +16,23 @@ func TestDetectLanguage(t *testing.T) {
 		{"42", ""},
 		{"x = 3.14", ""},
 		{"", ""},
+		// Short traces: the trigram model alone got these wrong.
+		{"Let me think.\n\nWait, let me re-read the question.", "en"},
+		{"Hmm, wait. Let me check again.", "en"},
+		{"We need to compute 17 times 23.", "en"},
+		{"So the answer is 42.", "en"},
+		{"Bon, je vais réfléchir.", "fr"},
+		{"Attends, je relis la question.", "fr"},
+		{"Хорошо, подумаем ещё раз.", "ru"},
+		{"Сначала сложим два числа.", "ru"},
+		{"Спочатку додамо два числа, і перевіримо.", "uk"},
+		{"好的，我来想一想。", "zh"},
+		{"首先计算17乘以23。", "zh"},
+		// Unsure, rather than wrong.
+		{"Strawberry: s-t-r-a-w-b-e-r-r-y", ""},
+		{"Paris, London, Berlin, Madrid", ""},
+		{"func main() { fmt.Println(x) }", ""},
+		{"Мы приехали в Київ вчера", ""},
 	} {
 		if got := DetectLanguage(tc.text); got != tc.want {
 			t.Errorf("DetectLanguage(%q) = %q, want %q", tc.text, got, tc.want)
@@ -64,6 +81,42 @@ func TestLanguageSwitch(t *testing.T) {
 		if !cut && last.Action != Continue {
 			t.Errorf("cut=false: decision %+v, want continue", last)
 		}
+	}
+}
+
+// TestLanguageSwitchConfident: a switch is reported only between languages
+// the detector is sure of; a window it cannot tell (a formula, a list of
+// names, a short line the trigram model reads as French) is no switch.
+func TestLanguageSwitchConfident(t *testing.T) {
+	en := strings.Repeat("First I add the two numbers and then I check the sum. ", 10)
+	tests := []struct {
+		name    string
+		trace   string
+		switch_ string // "from→to", or ""
+	}{
+		{"English throughout", en + strings.Repeat("Let me think.\n\nWait, let me re-read the question. ", 9) + en, ""},
+		{"a formula between", en + strings.Repeat("x = 17 * 23 = 391; 391 / 23 = 17; ", 13) + en, ""},
+		{"names between", en + strings.Repeat("Paris, Lyon, Marseille, Toulouse, Nice. ", 11) + en, ""},
+		{"to French", en + strings.Repeat("Attends, je vais vérifier la somme une fois de plus. ", 9), "en→fr"},
+		{"to Chinese", en + strings.Repeat("等等，我再检查一下这个和是否正确。", 9), "en→zh"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ""
+			h := &LanguageSwitch{OnSwitch: func(f, to string, _ *Event) {
+				if got == "" {
+					got = f + "→" + to
+				}
+			}}
+			ctx := context.Background()
+			h.OnEvent(ctx, &Event{Kind: KindRunStart})
+			for _, w := range strings.SplitAfter(tt.trace, " ") {
+				h.OnEvent(ctx, &Event{Kind: KindToken, Phase: PhaseThinking, Text: w})
+			}
+			if got != tt.switch_ {
+				t.Errorf("switch %q, want %q", got, tt.switch_)
+			}
+		})
 	}
 }
 
