@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -156,6 +158,11 @@ func NewExec(ctx context.Context, argv []string, opts ExecOptions) (*Exec, error
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stderr = opts.Stderr
 	cmd.WaitDelay = closeWait
+	// The program runs in a process group of its own, and the whole group
+	// ends with the run: what the program started (sh -c 'sleep 300 &')
+	// goes with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return killGroup(cmd.Process) }
 	e := &Exec{
 		name:    argv[0],
 		cmd:     cmd,
@@ -237,8 +244,10 @@ func (e *Exec) stuck() {
 }
 
 // Close closes the program's input, waits up to 2 seconds for it to exit,
-// then kills it. It never hangs. Problems are reported through OnError;
-// Close itself returns nil. It is safe to call more than once.
+// then kills it; either way it then kills what is left of the program's
+// process group, the processes the program started. It never hangs.
+// Problems are reported through OnError; Close itself returns nil. It is
+// safe to call more than once.
 func (e *Exec) Close() error {
 	e.closeOnce.Do(func() {
 		e.closing.Store(true)
@@ -247,16 +256,31 @@ func (e *Exec) Close() error {
 		defer t.Stop()
 		select {
 		case <-e.exited:
+			_ = killGroup(e.cmd.Process) // children it left behind
 			return
 		case <-t.C:
 		}
 		e.fail(fmt.Errorf("did not exit within %v of its input closing; killed", closeWait))
+		_ = killGroup(e.cmd.Process)
 		_ = e.cmd.Process.Kill()
 		_ = e.stdin.Close()
-		_ = e.stdout.Close() // in case a child of the program holds the pipe open
+		_ = e.stdout.Close() // in case a child out of the group holds the pipe open
 		<-e.exited
 	})
 	return nil
+}
+
+// killGroup kills the process group p leads (Setpgid makes the program's
+// pid its group id). A group with no process left is no error.
+func killGroup(p *os.Process) error {
+	if p == nil || p.Pid <= 0 {
+		return nil
+	}
+	err := syscall.Kill(-p.Pid, syscall.SIGKILL)
+	if errors.Is(err, syscall.ESRCH) {
+		return os.ErrProcessDone
+	}
+	return err
 }
 
 // fail reports err once and drops the hook.
