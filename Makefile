@@ -11,7 +11,8 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/rein
 
-# Builds the ollama server from the module version go.mod pins (cached per version).
+# Builds the default ollama server, the first of scripts/ollama-versions
+# (cached per version; `bash scripts/build-ollama.sh v0.17.4` builds another).
 ollama:
 	@bash scripts/build-ollama.sh
 
@@ -20,11 +21,11 @@ ollama:
 demo: build
 	@bash scripts/demo.sh
 
-# Unit tests plus the integration tests against a real ollama server built
-# from the pinned module.
-test: vet
-	@bin=$$(bash scripts/build-ollama.sh | tail -n 1) && \
-	REIN_OLLAMA_BIN=$$bin REIN_REQUIRE_OLLAMA=1 $(GO) test -count=1 -timeout 30m $(PKGS)
+# Installs what is missing (scripts/setup.sh), then unit tests plus the
+# integration tests against real ollama servers of every version in
+# scripts/ollama-versions, each built from its module (scripts/test.sh).
+test:
+	@GO=$(GO) bash scripts/test.sh
 
 # Quick loop: no server tests.
 test-short:
