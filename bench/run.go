@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"sync"
 	"time"
 
@@ -49,6 +47,10 @@ type Options struct {
 	// model's first job there. A warm-up error stops the bench: the model
 	// is not there or the host is down.
 	Warmup bool
+	// MaxConnFailures is how many runs in a row on one runner may fail to
+	// reach its server before the bench stops (a dead server), leaving the
+	// rest of the matrix to the next Run; 0 means 3, < 0 never stops.
+	MaxConnFailures int
 	// Progress, when set, is called with the number of jobs done in this
 	// call, the number to do (the jobs less those skipped) and the number
 	// skipped: once at the start and after each job. Calls are serialised.
@@ -59,11 +61,14 @@ type Options struct {
 type Summary struct {
 	// Total is the number of jobs given; Skipped those already in Out.
 	Total, Skipped int
-	// Ran counts the records written: Passed + Failed + Unchecked.
-	Ran                       int
+	// Ran counts the records written: Passed + Failed + Unchecked +
+	// Errors + Interrupted.
+	Ran int
+	// Passed, Failed and Unchecked count the finished runs, by their check.
 	Passed, Failed, Unchecked int
 	// Errors counts runs that ended in an error, Interrupted those cut by
-	// the cancellation; both are retried when the bench runs again.
+	// the cancellation; both are retried when the bench runs again, and
+	// neither is scored.
 	Errors, Interrupted int
 	// Warnings are about the existing results file (a torn last line).
 	Warnings []string
@@ -95,8 +100,20 @@ func Run(ctx context.Context, runner Runner, jobs []Job, opts Options) (Summary,
 	if len(runners) == 0 {
 		return sum, errors.New("bench: no runner")
 	}
+	// One bench per results file: the lock is held until the bench ends.
+	out, torn, err := hooks.LockJSONL(opts.Out)
+	if errors.Is(err, hooks.ErrLocked) {
+		return sum, fmt.Errorf("bench: results file %s is in use by another bench: wait for it to end, or choose another results file", opts.Out)
+	}
+	if err != nil {
+		return sum, fmt.Errorf("bench: %w", err)
+	}
+	defer out.Close()
 	done, warnings, err := doneKeys(opts.Out)
 	sum.Warnings = warnings
+	if torn > 0 && len(warnings) == 0 {
+		sum.Warnings = append(sum.Warnings, fmt.Sprintf("%s: cut off its torn last line (%d bytes of a write cut short)", opts.Out, torn))
+	}
 	if err != nil {
 		return sum, err
 	}
@@ -114,7 +131,7 @@ func Run(ctx context.Context, runner Runner, jobs []Job, opts Options) (Summary,
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	b := &benchRun{opts: opts, sum: &sum, total: len(pending), cancel: cancel}
+	b := &benchRun{opts: opts, out: out, sum: &sum, total: len(pending), cancel: cancel}
 	b.progress()
 
 	ch := make(chan Job)
@@ -144,6 +161,7 @@ feed:
 
 type benchRun struct {
 	opts   Options
+	out    *hooks.LockedJSONL
 	cancel context.CancelCauseFunc
 
 	mu    sync.Mutex
@@ -179,6 +197,9 @@ type worker struct {
 	r    Runner
 	mu   sync.Mutex
 	warm map[string]*warmup
+	// connFails counts this runner's runs in a row that could not reach
+	// its server.
+	connFails int
 }
 
 func (w *worker) loop(ctx context.Context, ch <-chan Job) {
@@ -259,7 +280,8 @@ func (w *worker) one(ctx context.Context, j Job) {
 		check = &CheckResult{Pass: pass, Detail: detail}
 	}
 	rec["check"] = check
-	werr := hooks.AppendJSONL(w.b.opts.Out, rec, 0)
+	werr := w.b.out.Append(rec)
+	w.countConnFailure(ctx, err, rec)
 
 	b := w.b
 	b.mu.Lock()
@@ -273,7 +295,13 @@ func (w *worker) one(ctx context.Context, j Job) {
 	}
 	s := b.sum
 	s.Ran++
+	cut, _ := rec["cut_reason"].(string)
+	e, _ := rec["error"].(string)
 	switch {
+	case cut == hooks.ReasonInterrupted:
+		s.Interrupted++ // retried next time, not scored
+	case e != "" || cut == hooks.ReasonError:
+		s.Errors++ // retried next time, not scored
 	case check == nil:
 		s.Unchecked++
 	case check.Pass:
@@ -281,39 +309,38 @@ func (w *worker) one(ctx context.Context, j Job) {
 	default:
 		s.Failed++
 	}
-	cut, _ := rec["cut_reason"].(string)
-	e, _ := rec["error"].(string)
-	switch {
-	case cut == hooks.ReasonInterrupted:
-		s.Interrupted++
-	case e != "" || cut == hooks.ReasonError:
-		s.Errors++
-	}
 	b.done++
 	b.progress()
 }
 
-// doneKeys reads the keys of the complete runs already in a results file,
-// and makes sure the file ends with a newline, so that a record appended
-// after a torn line stays a line of its own.
+// countConnFailure keeps count of the runner's runs in a row that could
+// not reach its server, and stops the bench when there are too many: the
+// server is down, and the rest of the matrix waits for the next Run.
+func (w *worker) countConnFailure(ctx context.Context, err error, rec map[string]any) {
+	limit := w.b.opts.MaxConnFailures
+	if limit == 0 {
+		limit = 3
+	}
+	if limit < 0 || ctx.Err() != nil {
+		return
+	}
+	w.mu.Lock()
+	if connFailure(err) {
+		w.connFails++
+	} else {
+		w.connFails = 0
+	}
+	n := w.connFails
+	w.mu.Unlock()
+	if n >= limit {
+		host, _ := rec["host"].(string)
+		w.b.fail(&ServerDownError{Host: host, Failures: n, Cause: err.Error()})
+	}
+}
+
+// doneKeys reads the keys of the complete runs already in a results file.
 func doneKeys(path string) (map[string]bool, []string, error) {
 	done := map[string]bool{}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return done, nil, nil
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || fi.Size() == 0 {
-		return done, nil, err
-	}
-	last := make([]byte, 1)
-	if _, err := f.ReadAt(last, fi.Size()-1); err != nil && err != io.EOF {
-		return nil, nil, err
-	}
 	results, warnings, err := LoadResults(path)
 	if err != nil {
 		return nil, warnings, err
@@ -321,19 +348,6 @@ func doneKeys(path string) (map[string]bool, []string, error) {
 	for i := range results {
 		if r := &results[i]; r.Case != "" && !r.Failed() {
 			done[r.Key()] = true
-		}
-	}
-	if last[0] != '\n' {
-		af, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-		if err != nil {
-			return nil, warnings, err
-		}
-		_, err = af.Write([]byte("\n"))
-		if cerr := af.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return nil, warnings, err
 		}
 	}
 	return done, warnings, nil

@@ -120,6 +120,91 @@ func appendOnce(path string, line []byte, maxBytes int64) (bool, int64, error) {
 	return true, torn, nil
 }
 
+// ErrLocked is in the error of LockJSONL when another process holds the
+// file.
+var ErrLocked = errors.New("in use by another process")
+
+// A LockedJSONL is a JSONL file held open under an exclusive lock, for one
+// writer that appends many records and must be the file's only writer
+// while it runs (rein bench's results file). Appends to it keep
+// AppendJSONL's promises; a process that calls AppendJSONL on the same
+// file waits for Close.
+type LockedJSONL struct {
+	mu   sync.Mutex // one Append at a time
+	f    *os.File
+	path string
+}
+
+// LockJSONL opens the file at path for appending, creating the file (mode
+// 0600) but never a folder, and locks it without waiting: a file another
+// process holds is an error that wraps ErrLocked. It ends the file's last
+// line as an append does, and returns how many bytes of a torn last line
+// it cut off.
+func LockJSONL(path string) (*LockedJSONL, int64, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, 0, appendError(path, err)
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, 0, fmt.Errorf("%s: %w", path, ErrLocked)
+		}
+		return nil, 0, appendError(path, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, appendError(path, err)
+	}
+	_, torn, err := endLine(f, fi.Size())
+	if err != nil {
+		f.Close()
+		return nil, torn, appendError(path, err)
+	}
+	return &LockedJSONL{f: f, path: path}, torn, nil
+}
+
+// Append writes v as one JSON line. A line that cannot be written whole is
+// taken back and is an error. It is safe for concurrent use.
+func (l *LockedJSONL) Append(v any) error {
+	line, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("append %s: %w", l.path, err)
+	}
+	line = append(line, '\n')
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fi, err := l.f.Stat()
+	if err != nil {
+		return appendError(l.path, err)
+	}
+	size, _, err := endLine(l.f, fi.Size()) // in case a write of ours was cut short
+	if err != nil {
+		return appendError(l.path, err)
+	}
+	n, err := l.f.Write(line)
+	if err == nil && n < len(line) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		if n > 0 {
+			_ = l.f.Truncate(size)
+		}
+		return appendError(l.path, err)
+	}
+	return nil
+}
+
+// Close releases the file and its lock.
+func (l *LockedJSONL) Close() error { return l.f.Close() }
+
 // maxTail bounds how far back endLine looks for the start of the last line.
 const maxTail = 64 << 20
 

@@ -343,3 +343,41 @@ func TestEventLog(t *testing.T) {
 		t.Errorf("failing writer written %d times, want 1", fw.n)
 	}
 }
+
+// TestLockJSONL: one holder at a time; appends through the holder keep
+// lines whole from many goroutines, and a torn tail is cut when it locks.
+func TestLockJSONL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.jsonl")
+	if err := os.WriteFile(path, []byte(`{"who":"a","i":0,"pad":""}`+"\n"+`{"who":"b","i`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, torn, err := LockJSONL(path)
+	if err != nil || torn != 13 {
+		t.Fatalf("lock: torn %d, %v", torn, err)
+	}
+	if _, _, err := LockJSONL(path); !errors.Is(err, ErrLocked) {
+		t.Errorf("second lock: %v, want ErrLocked", err)
+	}
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() {
+			if err := l.Append(logRec{Who: "c", I: i, Pad: strings.Repeat("x", i*100)}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	l.Close()
+	recs, torn2 := readRecs(t, path)
+	if len(recs) != 51 || torn2 {
+		t.Errorf("%d records, torn %v", len(recs), torn2)
+	}
+	l2, _, err := LockJSONL(path)
+	if err != nil {
+		t.Fatalf("after Close: %v", err)
+	}
+	l2.Close()
+	if _, _, err := LockJSONL(filepath.Join(t.TempDir(), "no", "r.jsonl")); !errors.Is(err, ErrNoFolder) {
+		t.Errorf("missing folder: %v", err)
+	}
+}
