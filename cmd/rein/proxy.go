@@ -7,6 +7,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -205,6 +206,9 @@ func (o *ProxyOptions) logPath() string {
 
 func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 	ios := opts.IO
+	if err := checkListen(ctx, opts.Listen, opts.AllowRemote); err != nil {
+		return err
+	}
 	b, err := opts.budgets()
 	if err != nil {
 		return err
@@ -307,6 +311,44 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// checkListen refuses a --listen address beyond loopback without
+// --allow-remote before any socket is bound: all interfaces (0.0.0.0, [::],
+// no host), an address of another interface, or a name that resolves to
+// one. The address is checked again once bound.
+func checkListen(ctx context.Context, listen string, allowRemote bool) error {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return usageErrorf("--listen %q: want host:port, such as %s", listen, DefaultProxyListen)
+	}
+	if allowRemote || loopbackHost(ctx, host) {
+		return nil
+	}
+	return usageErrorf("--listen %s is not a loopback address: add --allow-remote to serve other machines", listen)
+}
+
+// loopbackHost reports whether every address host stands for is a
+// loopback one; "" (all interfaces) is not.
+func loopbackHost(ctx context.Context, host string) bool {
+	if host == "" {
+		return false
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.IsLoopback()
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	ips, err := net.DefaultResolver.LookupNetIP(rctx, "ip", host)
+	if err != nil || len(ips) == 0 {
+		return false
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return false
+		}
+	}
+	return true
 }
 
 // isSelf reports whether the upstream is the proxy's own address.
