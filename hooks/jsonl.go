@@ -171,6 +171,33 @@ func LockJSONL(path string) (*LockedJSONL, int64, error) {
 	return &LockedJSONL{f: f, path: path}, torn, nil
 }
 
+// CheckJSONLFree reports, changing nothing, whether LockJSONL could take
+// the file at path now: nil, or an error that wraps ErrLocked (another
+// process holds it) or ErrNoFolder (its folder does not exist).
+func CheckJSONLFree(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, derr := os.Stat(filepath.Dir(path)); derr != nil {
+			return appendError(path, derr)
+		}
+		return nil
+	}
+	if err != nil {
+		return appendError(path, err)
+	}
+	defer f.Close()
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return fmt.Errorf("%s: %w", path, ErrLocked)
+	}
+	return err
+}
+
 // Append writes v as one JSON line. A line that cannot be written whole is
 // taken back and is an error. It is safe for concurrent use.
 func (l *LockedJSONL) Append(v any) error {

@@ -358,6 +358,9 @@ func TestLockJSONL(t *testing.T) {
 	if _, _, err := LockJSONL(path); !errors.Is(err, ErrLocked) {
 		t.Errorf("second lock: %v, want ErrLocked", err)
 	}
+	if err := CheckJSONLFree(path); !errors.Is(err, ErrLocked) {
+		t.Errorf("check while held: %v, want ErrLocked", err)
+	}
 	var wg sync.WaitGroup
 	for i := range 50 {
 		wg.Go(func() {
@@ -372,12 +375,27 @@ func TestLockJSONL(t *testing.T) {
 	if len(recs) != 51 || torn2 {
 		t.Errorf("%d records, torn %v", len(recs), torn2)
 	}
+	if err := CheckJSONLFree(path); err != nil {
+		t.Errorf("check after Close: %v", err)
+	}
 	l2, _, err := LockJSONL(path)
 	if err != nil {
 		t.Fatalf("after Close: %v", err)
 	}
 	l2.Close()
-	if _, _, err := LockJSONL(filepath.Join(t.TempDir(), "no", "r.jsonl")); !errors.Is(err, ErrNoFolder) {
-		t.Errorf("missing folder: %v", err)
+	dir := t.TempDir()
+	if err := CheckJSONLFree(filepath.Join(dir, "new.jsonl")); err != nil {
+		t.Errorf("check of a new file: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new.jsonl")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the check created the file: %v", err)
+	}
+	for _, check := range []func(string) error{
+		func(p string) error { _, _, err := LockJSONL(p); return err },
+		CheckJSONLFree,
+	} {
+		if err := check(filepath.Join(dir, "no", "r.jsonl")); !errors.Is(err, ErrNoFolder) {
+			t.Errorf("missing folder: %v", err)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -188,6 +189,9 @@ func benchRun(ctx context.Context, opts *BenchOptions) error {
 		return usageErrorf("bench: no case of suite %s runs on %s", suite.Name, strings.Join(models, ", "))
 	}
 
+	if err := checkResultsFile(opts.Out); err != nil {
+		return err
+	}
 	hosts, stop, err := opts.connectHosts(ctx, isDemo && !opts.changed["host"])
 	if err != nil {
 		return err
@@ -263,16 +267,38 @@ func benchRun(ctx context.Context, opts *BenchOptions) error {
 		fmt.Fprintln(ios.Out, summaryLine(s, sum.Elapsed))
 	}
 
+	finished := sum.Ran - sum.Interrupted - sum.Errors
+	var down *bench.ServerDownError
 	switch {
+	case errors.As(runErr, &down):
+		return fmt.Errorf("bench stopped: %v; %s kept in %s, %s left: start the server and run the same command again",
+			down, plural(finished, "finished run"), opts.Out, plural(sum.Total-sum.Skipped-finished, "run"))
 	case runErr != nil && ctx.Err() != nil && errors.Is(runErr, ctx.Err()):
 		fmt.Fprintf(ios.ErrOut, "interrupted: %s kept in %s; run the same command again to go on\n",
-			plural(sum.Ran-sum.Interrupted-sum.Errors, "finished run"), opts.Out)
+			plural(finished, "finished run"), opts.Out)
 		return errInterrupted
 	case runErr != nil:
 		return runErr
 	case sum.Errors > 0:
 		return fmt.Errorf("%d of %s ended in an error (see \"error\" in %s); run the same command again to retry them",
 			sum.Errors, plural(sum.Ran, "run"), opts.Out)
+	}
+	return nil
+}
+
+// checkResultsFile says at once, before any server is asked, when the
+// results file's folder is missing or another bench holds the file; it
+// changes nothing, and bench.Run takes the file's lock for the bench's
+// length.
+func checkResultsFile(path string) error {
+	err := hooks.CheckJSONLFree(path)
+	switch {
+	case errors.Is(err, hooks.ErrLocked):
+		return fmt.Errorf("results file %s is in use by another rein bench: wait for it to end, or choose another -o", path)
+	case errors.Is(err, hooks.ErrNoFolder):
+		return usageErrorf("-o %s: folder %s does not exist: create it or choose another -o", path, filepath.Dir(path))
+	case err != nil:
+		return fmt.Errorf("results file: %w", err)
 	}
 	return nil
 }
