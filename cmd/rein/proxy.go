@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -225,6 +226,11 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 		fmt.Fprintf(ios.ErrOut, format+"\n", a...)
 	}
 	logPath := opts.logPath()
+	if logPath != "" {
+		if _, err := os.Stat(filepath.Dir(logPath)); err != nil {
+			return usageErrorf("--log %s: folder %s does not exist: create it or choose another --log", logPath, filepath.Dir(logPath))
+		}
+	}
 	var logFailed bool
 	profiles, err := userProfiles()
 	if err != nil {
@@ -242,7 +248,11 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 			if logPath == "" {
 				return
 			}
-			if err := hooks.AppendJSONL(logPath, rec, logMaxBytes); err != nil {
+			torn, err := hooks.AppendJSONLTorn(logPath, rec, logMaxBytes)
+			if torn > 0 {
+				errf("rein: warning: run log %s: cut off its torn last line (%d bytes of a write cut short) before appending", logPath, torn)
+			}
+			if err != nil {
 				mu.Lock()
 				first := !logFailed
 				logFailed = true

@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -51,5 +55,19 @@ func TestLoopbackHost(t *testing.T) {
 		if got := loopbackHost(context.Background(), host); got != want {
 			t.Errorf("loopbackHost(%q) = %v, want %v", host, got, want)
 		}
+	}
+}
+
+// TestProxyLogFolder: a --log file in a folder that does not exist is a
+// usage error at the start, and creates nothing.
+func TestProxyLogFolder(t *testing.T) {
+	t.Setenv("REIN_CONFIG_DIR", t.TempDir())
+	missing := filepath.Join(t.TempDir(), "no", "such", "p.jsonl")
+	errOut, code := reinProxy(context.Background(), nil, "--listen", "127.0.0.1:0", "--log", missing)
+	if code != exitUsage || !strings.Contains(errOut, "folder "+filepath.Dir(missing)+" does not exist") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Dir(filepath.Dir(missing))); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a folder was created: %v", err)
 	}
 }
