@@ -19,7 +19,7 @@ import (
 func writeRunLog(errOut io.Writer, path string, rec any) error {
 	if os.Getenv("REIN_LOG") == "" && path == defaultLogPath() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return fmt.Errorf("the run log %s was not written: %v", path, err)
+			return fmt.Errorf("the run's record was not written: %v", err)
 		}
 	}
 	torn, err := hooks.AppendJSONLTorn(path, rec, logMaxBytes)
@@ -33,5 +33,5 @@ func writeRunLog(errOut io.Writer, path string, rec any) error {
 		return fmt.Errorf("the run log's folder %s does not exist: create it or choose another --log", filepath.Dir(path))
 	}
 	cause := strings.TrimPrefix(err.Error(), "append "+path+": ")
-	return fmt.Errorf("the run log %s was not written: %s", path, cause)
+	return fmt.Errorf("the run's record was not written to %s (%s): check the file and its disk, or choose another --log", path, cause)
 }

@@ -29,6 +29,7 @@ func TestWriteRunLog(t *testing.T) {
 		{name: "torn last line", before: `{"run_id":"a"}` + "\n" + `{"run_id":"b","thin`,
 			want: `{"run_id":"a"}` + "\n" + `{"run_id":"new"}` + "\n", warning: "cut off its torn last line (19 bytes"},
 		{name: "no folder", noDir: true, err: "the run log's folder %DIR% does not exist: create it or choose another --log"},
+		{name: "a folder in the way", before: "dir", err: "the run's record was not written to %DIR%/t.jsonl (open: is a directory): check the file and its disk, or choose another --log"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,7 +38,13 @@ func TestWriteRunLog(t *testing.T) {
 				dir = filepath.Join(dir, "nonexistent", "dir")
 			}
 			path := filepath.Join(dir, "t.jsonl")
-			if tt.before != "" {
+			switch tt.before {
+			case "":
+			case "dir":
+				if err := os.Mkdir(path, 0o700); err != nil {
+					t.Fatal(err)
+				}
+			default:
 				if err := os.WriteFile(path, []byte(tt.before), 0o600); err != nil {
 					t.Fatal(err)
 				}
@@ -49,7 +56,7 @@ func TestWriteRunLog(t *testing.T) {
 				if err == nil || err.Error() != want {
 					t.Fatalf("error %v, want %q", err, want)
 				}
-				if _, serr := os.Stat(filepath.Dir(dir)); !errors.Is(serr, fs.ErrNotExist) {
+				if _, serr := os.Stat(filepath.Dir(dir)); tt.noDir && !errors.Is(serr, fs.ErrNotExist) {
 					t.Errorf("a folder was created: %v", serr)
 				}
 				return
