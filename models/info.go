@@ -168,6 +168,12 @@ type Description struct {
 	// ExpertCount and ExpertUsed are set for mixture-of-experts models.
 	ExpertCount int64 `json:"expert_count,omitempty"`
 	ExpertUsed  int64 `json:"expert_used_count,omitempty"`
+	// KVBytesPerToken is the KV cache one token of context takes with an
+	// F16 cache (KVBytesPerToken), 0 when the metadata does not tell;
+	// ContextCosts price the thinking budgets ShowThinkBudgets under the
+	// context policy (ContextRoom, ContextSize).
+	KVBytesPerToken int64         `json:"kv_bytes_per_token"`
+	ContextCosts    []ContextCost `json:"context_costs,omitempty"`
 }
 
 // Describe returns what rein knows about one model.
@@ -203,5 +209,9 @@ func describe(name string, show *api.ShowResponse, profiles []Profile) *Descript
 	d.ContextLength, _ = ArchInt(show.ModelInfo, "context_length")
 	d.ExpertCount, _ = ArchInt(show.ModelInfo, "expert_count")
 	d.ExpertUsed, _ = ArchInt(show.ModelInfo, "expert_used_count")
+	d.KVBytesPerToken = KVBytesPerToken(show.ModelInfo, DefaultKVCacheType)
+	if d.KVBytesPerToken > 0 {
+		d.ContextCosts = ContextCosts(ShowThinkBudgets, int(d.ContextLength), d.KVBytesPerToken)
+	}
 	return d
 }

@@ -54,6 +54,7 @@ type run struct {
 	stepMode  hooks.StepMode
 	maxTokens int
 	numCtx    int
+	cplan     contextPlan // the context and what it costs (context.go)
 	opts      map[string]any
 	msgs      []api.Message // chat path: the conversation before the reply
 	prompt    string        // raw path: the rendered prompt
@@ -345,12 +346,12 @@ func (rn *run) numPredict(kind string) int {
 			}
 			left = min(left, np)
 		}
-		return max(left, 0)
+		return rn.contextBound(max(left, 0), kind, true)
 	default: // the answer: resume, continue, or a run without thinking
 		if q.MaxAnswerTokens > 0 {
 			left = min(left, q.MaxAnswerTokens-rn.answerN)
 		}
-		return max(left, 0)
+		return rn.contextBound(max(left, 0), kind, false)
 	}
 }
 

@@ -117,6 +117,13 @@ type Budgets struct {
 	ThinkPrefix string `json:"think_prefix,omitempty"`
 	SystemNote  string `json:"system_note,omitempty"`
 	NumCtx      int    `json:"num_ctx"`
+	// NumCtxSource says where NumCtx came from: flag, option, profile,
+	// loaded, remembered or sized (the Ctx* values; see context.go).
+	NumCtxSource string `json:"num_ctx_source,omitempty"`
+	// KVCacheBytes estimates the KV cache of NumCtx tokens from the
+	// model's metadata and the server's cache type (f16 unless known);
+	// 0 when the metadata does not tell.
+	KVCacheBytes int64 `json:"kv_cache_bytes,omitempty"`
 	// Path is "raw" (/api/generate with raw:true) or "chat".
 	Path    string         `json:"path"`
 	Profile string         `json:"profile"`

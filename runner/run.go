@@ -88,6 +88,9 @@ type Runner struct {
 	// and tries again (see wedge.go). 0 means REIN_STALL_TIMEOUT or
 	// DefaultStallTimeout; a negative value turns the guard off.
 	StallTimeout time.Duration
+	// Context configures the context policy (context.go): the server's KV
+	// cache type, the state that remembers sizes, the memory warning.
+	Context ContextConfig
 
 	// The server's version and what it can do, read once (serverCaps).
 	capsMu sync.Mutex
@@ -349,16 +352,8 @@ func (rn *run) setup(ctx context.Context) error {
 		rn.opts["temperature"] = *q.Temperature
 	}
 	delete(rn.opts, "num_predict")
-	trainCtx := contextLength(show.ModelInfo)
-	numCtx := q.NumCtx
-	if numCtx == 0 {
-		if v, ok := rn.opts["num_ctx"]; ok {
-			numCtx = toInt(v)
-		}
-	}
-	if numCtx == 0 {
-		numCtx = rn.sizeContext(promptBytes, trainCtx)
-	}
+	rn.planContext(ctx, show, promptBytes) // context.go
+	numCtx := rn.cplan.numCtx
 	rn.opts["num_ctx"] = numCtx
 	rn.numCtx = numCtx
 
@@ -393,6 +388,8 @@ func (rn *run) setup(ctx context.Context) error {
 		ThinkPrefix:     rn.prefix,
 		SystemNote:      q.SystemNote,
 		NumCtx:          numCtx,
+		NumCtxSource:    rn.cplan.source,
+		KVCacheBytes:    rn.cplan.kvBytes(),
 		Path:            "raw",
 		Profile:         rn.prof.Name,
 		Options:         rn.opts,
@@ -401,32 +398,6 @@ func (rn *run) setup(ctx context.Context) error {
 		rn.rec.Budgets.Path = "chat"
 	}
 	return nil
-}
-
-// sizeContext picks num_ctx: room for the prompt (its length in bytes
-// bounds its token count), every generated token, the injected text and a
-// margin, rounded up to a multiple of 1024 so that runs of one
-// configuration share a loaded model, within the training context.
-func (rn *run) sizeContext(promptBytes, trainCtx int) int {
-	q := rn.req
-	gen := rn.maxTokens
-	if rn.thinkOn && q.MaxThinkTokens > 0 && q.MaxAnswerTokens > 0 {
-		gen = min(gen, q.MaxThinkTokens+q.MaxAnswerTokens+8) // 8: the tags
-	}
-	need := promptBytes + gen + len(rn.budgetMsg) + len(rn.prof.ThinkClose) + 256
-	if q.MinSteps > 0 {
-		need += len(waitText) * min(q.MinSteps, maxWaitPasses)
-	}
-	n := max(2048, (need+1023)/1024*1024)
-	if trainCtx > 0 && n > trainCtx {
-		// Only a cap the caller chose is worth a warning; the default cap
-		// is simply clamped to the training context.
-		if need > trainCtx && q.MaxTokens > 0 && q.MaxTokens != DefaultMaxTokens {
-			rn.warnf("context: the run may need %d tokens but the model's context is %d", need, trainCtx)
-		}
-		n = trainCtx
-	}
-	return n
 }
 
 // contextLength reads "<arch>.context_length" from a model's info.

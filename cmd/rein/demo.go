@@ -55,6 +55,7 @@ func connect(ctx context.Context, ios *IOStreams) (c *api.Client, stop func(), e
 	if err != nil {
 		return nil, nil, fmt.Errorf("start ollama: %w", err)
 	}
+	startedServerEnv()
 	os.Setenv("OLLAMA_HOST", s.Host)
 	fmt.Fprintln(ios.ErrOut, dim(ios, "ollama serve on "+s.Host+" (models in "+s.Dir+")"))
 	return s.Client, s.Stop, nil

@@ -86,6 +86,9 @@ func printFigures(w io.Writer, rec *runner.Record) {
 	}
 	row("total duration", "%s", dur(m.WallMS))
 	row("load duration", "%s", dur(m.LoadMS))
+	if b := rec.Budgets; b.NumCtx > 0 {
+		row("context", "%s", contextLine(b))
+	}
 	row("prompt eval count", "%d token(s)", m.PromptTokens)
 	row("prompt eval duration", "%s", dur(m.PromptMS))
 	row("prompt eval rate", "%.2f tokens/s", m.PrefillTPS)

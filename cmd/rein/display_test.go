@@ -28,6 +28,7 @@ func TestFiguresGolden(t *testing.T) {
 		Languages:          hooks.Languages{Prompt: "en", Thinking: "en", Answer: "en"},
 		LanguageConsistent: true,
 		Hardware:           hwMap,
+		Budgets:            runner.Budgets{NumCtx: 8192, NumCtxSource: runner.CtxSized, KVCacheBytes: 8192 * 163840},
 	}
 	var out bytes.Buffer
 	printFigures(&out, rec)

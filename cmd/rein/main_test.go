@@ -37,6 +37,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	os.Setenv("REIN_CONFIG_DIR", cfg)
+	// And a state folder of their own: the context sizes the runs
+	// remember (runner.ContextState) stay out of the user's.
+	state := filepath.Join(cfg, "state")
+	os.Setenv("XDG_STATE_HOME", state)
 	code := ollamatest.RunMain(m, &srv, ollamatest.Options{Debug: true})
 	os.RemoveAll(cfg)
 	os.Exit(code)

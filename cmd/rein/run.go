@@ -136,7 +136,7 @@ conversation, Ctrl-D or /bye leaves.`,
 	f.StringVar(&opts.System, "system", "", "system prompt (default: the profile's, else the model's)")
 	f.Float64Var(&opts.Temperature, "temperature", 0, "sampling temperature (default: the profile's)")
 	f.IntVar(&opts.Seed, "seed", 0, "sampling seed")
-	f.IntVar(&opts.NumCtx, "num-ctx", 0, "context size (default: sized from prompt and budgets within the training context)")
+	f.IntVar(&opts.NumCtx, "num-ctx", 0, "pin the context size (default: the loaded model's when it holds the run, else the smallest of 4096, 8192, 16384… that holds prompt and budgets)")
 	f.StringArrayVar(&opts.Options, "option", nil, "any Ollama option as key=value (repeatable)")
 	f.IntVar(&opts.MaxTokens, "max-tokens", runner.DefaultMaxTokens, "hard cap on all generated tokens (num_predict)")
 	f.IntVar(&opts.MaxThinkTokens, "max-think-tokens", 0, "thinking token budget (0: none)")
@@ -284,7 +284,12 @@ func (opts *RunOptions) runOnce(ctx context.Context, client runner.Backend, req 
 	if err != nil {
 		return nil, err
 	}
-	r := &runner.Runner{Backend: client, Now: opts.Now, OnToken: disp.token, Profiles: profiles}
+	var told []string // warnings shown before the run
+	r := &runner.Runner{Backend: client, Now: opts.Now, OnToken: disp.token, Profiles: profiles,
+		Context: contextConfig(func(msg string) {
+			told = append(told, msg)
+			fmt.Fprintln(ios.ErrOut, "rein: warning: "+msg)
+		})}
 	q := *req
 	if opts.ReasonIn != "" {
 		q = *consensus.ChainRequest(&q, opts.ReasonIn, hooks.DetectLanguage(q.Prompt))
@@ -297,7 +302,9 @@ func (opts *RunOptions) runOnce(ctx context.Context, client runner.Backend, req 
 	watch.apply(rec)
 	disp.end()
 	for _, w := range rec.Warnings {
-		fmt.Fprintln(ios.ErrOut, "rein: warning: "+w)
+		if !slices.Contains(told, w) {
+			fmt.Fprintln(ios.ErrOut, "rein: warning: "+w)
+		}
 	}
 	if !opts.NoLog {
 		if path := firstNonEmptyString(opts.Log, defaultLogPath()); path != "" {

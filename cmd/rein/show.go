@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ollama/ollama/api"
+	"github.com/ollama/ollama/format"
 	"github.com/rein-dev/rein/models"
 	"github.com/spf13/cobra"
 )
@@ -95,6 +96,18 @@ func writeDescription(w io.Writer, d *models.Description, wholeTemplate bool) {
 	row("layers", intOrDash(d.Layers))
 	row("embedding", intOrDash(d.EmbeddingLength))
 	row("context", intOrDash(d.ContextLength)+" (training)")
+	if d.KVBytesPerToken > 0 {
+		row("KV cache", fmt.Sprintf("%d bytes per token of context (F16)", d.KVBytesPerToken))
+		for _, c := range d.ContextCosts {
+			v := fmt.Sprintf("context %d, KV cache ≈ %s", c.NumCtx, format.HumanBytes(c.KVCacheBytes))
+			if c.Capped {
+				v += " (the training context: the thinking is cut where it ends)"
+			}
+			row(fmt.Sprintf("think %dk", c.ThinkTokens/1024), v)
+		}
+	} else {
+		row("KV cache", "unknown (the model's metadata does not tell)")
+	}
 	if d.ExpertCount > 0 {
 		row("experts", fmt.Sprintf("%d, %d used per token", d.ExpertCount, d.ExpertUsed))
 	}
