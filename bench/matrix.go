@@ -26,6 +26,11 @@ type Budget struct {
 	MaxThinkTime   time.Duration
 	// Loop is the loop cut; nil means DefaultLoop, 0 turns it off.
 	Loop *int
+	// Agree and Confidence end the thinking early by answer probes
+	// (agree=K, confidence=P; runner.Request.ExitOnAgreement and
+	// ExitOnConfidence).
+	Agree      int
+	Confidence float64
 }
 
 func (b Budget) String() string { return b.Text }
@@ -47,6 +52,8 @@ const (
 	KeyThinkTokens = "think-tokens"
 	KeyThinkTime   = "think-time"
 	KeyLoop        = "loop"
+	KeyAgree       = "agree"
+	KeyConfidence  = "confidence"
 	KeyNone        = "none"
 )
 
@@ -73,14 +80,20 @@ func ParseBudget(s string) (Budget, error) {
 			return bad("none cannot be combined with other budgets")
 		}
 		if !ok || v == "" {
-			return bad("%q: want key=value (steps=N, think-tokens=N, think-time=DURATION, loop=K) or none", p)
+			return bad("%q: want key=value (steps=N, think-tokens=N, think-time=DURATION, loop=K, agree=K, confidence=P) or none", p)
 		}
 		if seen[k] {
 			return bad("%s given twice", k)
 		}
 		seen[k] = true
 		switch k {
-		case KeySteps, KeyThinkTokens, KeyLoop:
+		case KeyConfidence:
+			c, err := strconv.ParseFloat(v, 64)
+			if err != nil || !(c > 0 && c <= 1) {
+				return bad("confidence wants a probability in (0, 1], not %q", v)
+			}
+			b.Confidence = c
+		case KeySteps, KeyThinkTokens, KeyLoop, KeyAgree:
 			n, err := strconv.Atoi(v)
 			min := 1
 			if k == KeyLoop {
@@ -97,6 +110,8 @@ func ParseBudget(s string) (Budget, error) {
 				return bad("%v", err)
 			}
 			switch k {
+			case KeyAgree:
+				b.Agree = n
 			case KeySteps:
 				b.MaxSteps = n
 			case KeyThinkTokens:
@@ -114,7 +129,7 @@ func ParseBudget(s string) (Budget, error) {
 			}
 			b.MaxThinkTime = d
 		default:
-			return bad("unknown key %q: want steps, think-tokens, think-time, loop or none", k)
+			return bad("unknown key %q: want steps, think-tokens, think-time, loop, agree, confidence or none", k)
 		}
 	}
 	return b, nil

@@ -13,6 +13,8 @@ func TestParseBudgets(t *testing.T) {
 		steps, tokens, loopC int
 		time                 time.Duration
 		loopSet              bool
+		agree                int
+		conf                 float64
 	}
 	tests := []struct {
 		in   string
@@ -31,6 +33,11 @@ func TestParseBudgets(t *testing.T) {
 		{in: "loop=0,5", want: []b{{text: "loop=0", loopC: 0, loopSet: true}, {text: "loop=5", loopC: 5, loopSet: true}}},
 		{in: "think-tokens=500+loop=2", want: []b{{text: "think-tokens=500+loop=2", tokens: 500, loopC: 2, loopSet: true}}},
 		{in: "none", want: []b{{text: "none", loopC: 3}}},
+		{in: "agree=2,3", want: []b{{text: "agree=2", agree: 2, loopC: 3}, {text: "agree=3", agree: 3, loopC: 3}}},
+		{in: "confidence=0.9+steps=16", want: []b{{text: "confidence=0.9+steps=16", conf: 0.9, steps: 16, loopC: 3}}},
+		{in: "confidence=0", err: "confidence wants a probability"},
+		{in: "confidence=1.5", err: "confidence wants a probability"},
+		{in: "agree=0", err: "agree wants a whole number ≥ 1"},
 		{in: "", err: "no budgets"},
 		{in: "steps=2,,4", err: "empty item"},
 		{in: "4", err: `"4" has no key`},
@@ -67,7 +74,7 @@ func TestParseBudgets(t *testing.T) {
 			var gb []b
 			for _, g := range got {
 				gb = append(gb, b{text: g.String(), steps: g.MaxSteps, tokens: g.MaxThinkTokens,
-					time: g.MaxThinkTime, loopC: g.LoopCut(), loopSet: g.Loop != nil})
+					time: g.MaxThinkTime, loopC: g.LoopCut(), loopSet: g.Loop != nil, agree: g.Agree, conf: g.Confidence})
 			}
 			if !reflect.DeepEqual(gb, tt.want) {
 				t.Errorf("got  %+v\nwant %+v", gb, tt.want)

@@ -20,6 +20,9 @@ const (
 	KindAnswerStart Kind = "answer_start"
 	KindDone        Kind = "done"
 	KindError       Kind = "error"
+	// KindProbe is a trial answer in the middle of the thinking; Text is
+	// the answer and Confidence its mean token probability.
+	KindProbe Kind = "probe"
 )
 
 // Phase is the part of the output a token belongs to.
@@ -40,6 +43,8 @@ const (
 	ReasonHook        = "hook"
 	ReasonInterrupted = "interrupted"
 	ReasonError       = "error"
+	// ReasonSettled: answer probes agreed, or one was confident enough.
+	ReasonSettled = "settled"
 )
 
 // Event is one thing that happened in a run. Counters are totals so far.
@@ -74,6 +79,8 @@ type Event struct {
 	// Detail is free text from the hook that asked for the cut, such as an
 	// external hook's own reason, on cut events.
 	Detail string `json:"detail,omitempty"`
+	// Confidence is a probe's mean token probability, on probe events.
+	Confidence float64 `json:"confidence,omitempty"`
 }
 
 // Action is what a hook asks the run to do.
@@ -123,6 +130,32 @@ type Hook interface {
 type Func func(ctx context.Context, ev *Event) Decision
 
 func (f Func) OnEvent(ctx context.Context, ev *Event) Decision { return f(ctx, ev) }
+
+// Watcher is implemented by hooks that may promise to only watch: when
+// WatchOnly is true the hook never cuts or aborts, whatever the events, so a
+// runner need not prepare for a stream it closes early (the runner's
+// prefill pass).
+type Watcher interface {
+	WatchOnly() bool
+}
+
+// IsWatchOnly reports whether h promises to only watch (Watcher).
+func IsWatchOnly(h Hook) bool {
+	w, ok := h.(Watcher)
+	return ok && w.WatchOnly()
+}
+
+// Watch adapts a function that only watches to a Hook: it always answers
+// Continue, and says so (Watcher).
+type Watch func(ctx context.Context, ev *Event)
+
+func (f Watch) OnEvent(ctx context.Context, ev *Event) Decision {
+	f(ctx, ev)
+	return Decision{}
+}
+
+// WatchOnly implements Watcher.
+func (Watch) WatchOnly() bool { return true }
 
 // Closer is implemented by hooks that hold resources (external programs, files).
 type Closer interface {

@@ -64,6 +64,7 @@ type LoopDetector struct {
 
 	repeats int
 	signal  string
+	seen    int // the most times one step's content has been seen
 }
 
 // stepCluster is one piece of content and how often it was seen.
@@ -96,6 +97,11 @@ func (l *LoopDetector) Repeats() int { return l.repeats }
 // SignalNgram), or "".
 func (l *LoopDetector) Signal() string { return l.signal }
 
+// Suspect reports whether some content has come back already: one more
+// repeat may be a loop. The runner then ends its passes at step
+// boundaries, where the step signal decides.
+func (l *LoopDetector) Suspect() bool { return l.k > 0 && (l.k <= 2 || l.seen >= 2) }
+
 // Reset forgets everything seen.
 func (l *LoopDetector) Reset() {
 	if l.k <= 0 {
@@ -107,7 +113,7 @@ func (l *LoopDetector) Reset() {
 	l.next = 0
 	l.n = 0
 	clear(l.run)
-	l.repeats, l.signal = 0, ""
+	l.repeats, l.signal, l.seen = 0, "", 0
 }
 
 // OnEvent implements Hook.
@@ -175,6 +181,7 @@ func (l *LoopDetector) addStep(text string) int {
 	key ^= uint64(len(l.words))
 	if c := l.exact[key]; c != nil {
 		c.count++
+		l.seen = max(l.seen, c.count)
 		return c.count
 	}
 	sh := shingles(l.words)
@@ -198,6 +205,7 @@ func (l *LoopDetector) addStep(text string) int {
 		l.exact[key] = c
 	}
 	c.count++
+	l.seen = max(l.seen, c.count)
 	return c.count
 }
 

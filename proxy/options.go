@@ -28,6 +28,10 @@ type Budgets struct {
 	StepMode        hooks.StepMode
 	OnLimit         string
 	BudgetMessage   string
+	// ExitOnAgreement and ExitOnConfidence end the thinking early by
+	// answer probes (runner.Request's fields of the same names).
+	ExitOnAgreement  int
+	ExitOnConfidence float64
 	// LoopSet says Loop was chosen (a flag, or the request's rein_loop);
 	// otherwise the matched profile's loop budget replaces it. The
 	// profile's other budgets fill those left at zero.
@@ -40,20 +44,22 @@ const OptionPrefix = "rein_"
 
 // The per-request budget options.
 const (
-	OptMaxSteps        = "rein_max_steps"
-	OptMaxThinkTokens  = "rein_max_think_tokens"
-	OptMaxThinkTime    = "rein_max_think_time"
-	OptMaxAnswerTokens = "rein_max_answer_tokens"
-	OptLoop            = "rein_loop"
-	OptMinSteps        = "rein_min_steps"
-	OptOnLimit         = "rein_on_limit"
-	OptStepSplit       = "rein_step_split"
-	OptBudgetMessage   = "rein_budget_message"
+	OptMaxSteps         = "rein_max_steps"
+	OptMaxThinkTokens   = "rein_max_think_tokens"
+	OptMaxThinkTime     = "rein_max_think_time"
+	OptMaxAnswerTokens  = "rein_max_answer_tokens"
+	OptLoop             = "rein_loop"
+	OptMinSteps         = "rein_min_steps"
+	OptOnLimit          = "rein_on_limit"
+	OptStepSplit        = "rein_step_split"
+	OptBudgetMessage    = "rein_budget_message"
+	OptExitOnAgreement  = "rein_exit_on_agreement"
+	OptExitOnConfidence = "rein_exit_on_confidence"
 )
 
 var knownOptions = []string{
 	OptMaxSteps, OptMaxThinkTokens, OptMaxThinkTime, OptMaxAnswerTokens, OptLoop,
-	OptMinSteps, OptOnLimit, OptStepSplit, OptBudgetMessage,
+	OptMinSteps, OptOnLimit, OptStepSplit, OptBudgetMessage, OptExitOnAgreement, OptExitOnConfidence,
 }
 
 // Validate checks the budgets as `rein run` checks its flags.
@@ -142,6 +148,10 @@ func (b Budgets) takeOptions(opts map[string]any) (Budgets, error) {
 			}
 		case OptBudgetMessage:
 			b.BudgetMessage, err = stringOption(k, v)
+		case OptExitOnAgreement:
+			b.ExitOnAgreement, err = intOption(k, v)
+		case OptExitOnConfidence:
+			b.ExitOnConfidence, err = probabilityOption(k, v)
 		default:
 			err = optErrorf("unknown option %s (rein knows %s)", k, strings.Join(knownOptions, ", "))
 		}
@@ -207,6 +217,30 @@ func msDuration(k string, ms float64) (time.Duration, error) {
 		return 0, optErrorf("option %s must be 0 or more milliseconds, not %v", k, ms)
 	}
 	return time.Duration(ms * float64(time.Millisecond)), nil
+}
+
+// probabilityOption reads a number between 0 and 1: a JSON number or a
+// string of one.
+func probabilityOption(k string, v any) (float64, error) {
+	var f float64
+	switch x := v.(type) {
+	case float64:
+		f = x
+	case int:
+		f = float64(x)
+	case string:
+		n, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+		if err != nil {
+			return 0, optErrorf("option %s must be a probability between 0 and 1, not %q", k, x)
+		}
+		f = n
+	default:
+		return 0, optErrorf("option %s must be a probability between 0 and 1, not %v", k, v)
+	}
+	if math.IsNaN(f) || f < 0 || f > 1 {
+		return 0, optErrorf("option %s must be a probability between 0 and 1, not %v", k, v)
+	}
+	return f, nil
 }
 
 func stringOption(k string, v any) (string, error) {

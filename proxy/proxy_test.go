@@ -28,6 +28,7 @@ func TestTakeOptions(t *testing.T) {
 	opts := map[string]any{
 		OptMaxSteps: 3.0, OptMaxThinkTokens: "40", OptMaxThinkTime: "1.5s", OptMaxAnswerTokens: 7.0,
 		OptLoop: 0.0, OptMinSteps: 2.0, OptOnLimit: "stop", OptStepSplit: "line", OptBudgetMessage: "Stop.",
+		OptExitOnAgreement: 2.0, OptExitOnConfidence: "0.9",
 		"temperature": 0.5,
 	}
 	b, err := base.takeOptions(opts)
@@ -35,7 +36,8 @@ func TestTakeOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Budgets{MaxSteps: 3, MaxThinkTokens: 40, MaxThinkTime: 1500 * time.Millisecond, MaxAnswerTokens: 7,
-		Loop: 0, LoopSet: true, MinSteps: 2, OnLimit: "stop", StepMode: hooks.StepLine, BudgetMessage: "Stop."}
+		Loop: 0, LoopSet: true, MinSteps: 2, OnLimit: "stop", StepMode: hooks.StepLine, BudgetMessage: "Stop.",
+		ExitOnAgreement: 2, ExitOnConfidence: 0.9}
 	if b != want {
 		t.Errorf("budgets %+v, want %+v", b, want)
 	}
@@ -58,6 +60,9 @@ func TestTakeOptions(t *testing.T) {
 		{OptOnLimit: 1.0},
 		{OptStepSplit: "word"},
 		{OptBudgetMessage: 3.0},
+		{OptExitOnAgreement: -2.0},
+		{OptExitOnConfidence: 1.5},
+		{OptExitOnConfidence: "sure"},
 	} {
 		_, err := base.takeOptions(bad)
 		var oe *optionError
@@ -93,17 +98,18 @@ func TestBudgetsValidate(t *testing.T) {
 	}
 }
 
-func TestSumMetrics(t *testing.T) {
-	rec := &runner.Record{CutReason: "steps", DoneReason: "stop", Passes: []runner.Pass{
-		{Kind: runner.PassPrefill, LoadMS: 100, PromptEvalCount: 30, PromptEvalMS: 50, EvalCount: 1, EvalMS: 2},
-		{Kind: runner.PassFirst, Tokens: 40, Cancelled: true, WallMS: 400},
-		{Kind: runner.PassResume, PromptEvalCount: 85, PromptEvalMS: 10, EvalCount: 6, EvalMS: 60, Tokens: 6},
-	}}
-	m := sumMetrics(rec, 2*time.Second)
+// TestFinalMetrics: the final chunk's figures are the record's, the same
+// as rein run --verbose shows (runner.Metrics), in Ollama's units.
+func TestFinalMetrics(t *testing.T) {
+	cached := 4
+	rec := &runner.Record{Metrics: runner.Metrics{WallMS: 2000, LoadMS: 100, PromptTokens: 30, PromptMS: 50, EvalCount: 46, EvalMS: 460},
+		Passes: []runner.Pass{{Kind: runner.PassFirst, PromptCachedCount: &cached}}}
 	ms := time.Millisecond
-	want := api.Metrics{TotalDuration: 2 * time.Second, LoadDuration: 100 * ms, PromptEvalCount: 30,
-		PromptEvalDuration: 60 * ms, EvalCount: 46, EvalDuration: 460 * ms}
-	if m != want {
+	want := api.Metrics{TotalDuration: 2 * time.Second, LoadDuration: 100 * ms, PromptEvalCount: 30, PromptEvalCachedCount: &cached,
+		PromptEvalDuration: 50 * ms, EvalCount: 46, EvalDuration: 460 * ms}
+	if m := rec.OllamaMetrics(); m.TotalDuration != want.TotalDuration || m.LoadDuration != want.LoadDuration ||
+		m.PromptEvalCount != want.PromptEvalCount || m.PromptEvalDuration != want.PromptEvalDuration ||
+		m.EvalCount != want.EvalCount || m.EvalDuration != want.EvalDuration || m.PromptEvalCachedCount == nil || *m.PromptEvalCachedCount != 4 {
 		t.Errorf("metrics %+v, want %+v", m, want)
 	}
 	for _, c := range []struct {

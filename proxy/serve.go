@@ -8,11 +8,11 @@ import (
 	"maps"
 	"net/http"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/ollama/ollama/api"
 
+	"github.com/rein-dev/rein/consensus"
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/runner"
 )
@@ -58,7 +58,6 @@ type emitter interface {
 
 // serveRun runs req through the runner and writes it with em.
 func (p *Proxy) serveRun(r *http.Request, req *runner.Request, em emitter) {
-	start := time.Now()
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	var werr error
@@ -90,7 +89,9 @@ func (p *Proxy) serveRun(r *http.Request, req *runner.Request, em emitter) {
 		em.fail(p.errStatus(err))
 		return
 	}
-	em.done(rec, sumMetrics(rec, time.Since(start)), doneReason(rec))
+	// The final chunk's figures are the record's (runner.Metrics): the
+	// same sums as rein run --verbose shows.
+	em.done(rec, rec.OllamaMetrics(), doneReason(rec))
 }
 
 // doneReason keeps Ollama's values: the last pass's reason, or "length"
@@ -105,57 +106,28 @@ func doneReason(rec *runner.Record) string {
 	return "stop"
 }
 
-// sumMetrics adds up the server's figures over the run's passes:
-// prompt_eval_count is the first pass's (the prompt), eval_count and the
-// durations add up every pass; a pass the runner cancelled has no server
-// figures, so its tokens received and its time on the client stand in.
-// The prefill pass's one token is thrown away and not counted.
-func sumMetrics(rec *runner.Record, total time.Duration) api.Metrics {
-	m := api.Metrics{TotalDuration: total}
-	for i, pa := range rec.Passes {
-		m.LoadDuration += msDur(pa.LoadMS)
-		m.PromptEvalDuration += msDur(pa.PromptEvalMS)
-		if i == 0 {
-			m.PromptEvalCount = pa.PromptEvalCount
-		}
-		if pa.Kind == runner.PassPrefill {
-			continue
-		}
-		if m.PromptEvalCount == 0 {
-			m.PromptEvalCount = pa.PromptEvalCount
-		}
-		if pa.EvalMS > 0 || pa.EvalCount > 0 {
-			m.EvalCount += pa.EvalCount
-			m.EvalDuration += msDur(pa.EvalMS)
-		} else {
-			m.EvalCount += pa.Tokens
-			m.EvalDuration += msDur(pa.WallMS)
-		}
-	}
-	return m
-}
-
-func msDur(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
-
 // newRequest builds a runner request from an Ollama request's common
 // fields. Options lose num_predict, which becomes the hard cap.
 func newRequest(model string, b Budgets, opts map[string]any, think *api.ThinkValue, keepAlive *api.Duration) *runner.Request {
 	req := &runner.Request{
-		Model:           model,
-		Think:           think == nil || think.Bool(),
-		KeepAlive:       keepAlive,
-		MaxTokens:       b.MaxTokens,
-		MaxThinkTokens:  b.MaxThinkTokens,
-		MaxThinkTime:    b.MaxThinkTime,
-		MaxSteps:        b.MaxSteps,
-		MinSteps:        b.MinSteps,
-		MaxAnswerTokens: b.MaxAnswerTokens,
-		Loop:            b.Loop,
-		StepMode:        b.StepMode,
-		OnLimit:         b.OnLimit,
-		BudgetMessage:   b.BudgetMessage,
-		ProfileBudgets:  true,
-		LoopDefault:     !b.LoopSet,
+		Model:            model,
+		Think:            think == nil || think.Bool(),
+		KeepAlive:        keepAlive,
+		MaxTokens:        b.MaxTokens,
+		MaxThinkTokens:   b.MaxThinkTokens,
+		MaxThinkTime:     b.MaxThinkTime,
+		MaxSteps:         b.MaxSteps,
+		MinSteps:         b.MinSteps,
+		MaxAnswerTokens:  b.MaxAnswerTokens,
+		Loop:             b.Loop,
+		StepMode:         b.StepMode,
+		OnLimit:          b.OnLimit,
+		BudgetMessage:    b.BudgetMessage,
+		ExitOnAgreement:  b.ExitOnAgreement,
+		ExitOnConfidence: b.ExitOnConfidence,
+		ProbeKey:         consensus.Normalise,
+		ProfileBudgets:   true,
+		LoopDefault:      !b.LoopSet,
 	}
 	if think.IsString() {
 		req.ThinkLevel = think.String()

@@ -64,6 +64,7 @@ type run struct {
 	chatState ParserState // chat path: where the reply stands
 	splitter  *hooks.Splitter
 	chain     hooks.Chain
+	loop      *hooks.LoopDetector // the built-in loop cut, nil when off
 
 	thinking, answer strings.Builder
 
@@ -102,6 +103,7 @@ type run struct {
 	thinkLast     time.Duration // arrival of the last thinking token
 	thinkTimed    int           // thinking tokens on the clock
 	thinkPassN    int           // the pass of the last thinking token
+	probedAt      int           // the step of the last answer probe
 	uncached      int           // tokens of gen the server's cache lacks
 	sepTokens     int           // tokens of the separator put back in this pass
 
@@ -252,6 +254,17 @@ func (rn *run) run(ctx context.Context) error {
 		case next == PassContinue:
 			rn.uncached = max(p.EvalCount-p.Tokens, 1)
 		}
+		// An answer probe at a step boundary (probe.go); p and rn.pass
+		// are not used after it, which adds a pass.
+		if next == PassSegment && rn.stop == stopNone && rn.probeDue() {
+			settled, err := rn.probeAnswer(ctx)
+			if err != nil {
+				return err
+			}
+			if settled {
+				rn.deferCut(hooks.Decision{Action: hooks.Cut, Reason: hooks.ReasonSettled})
+			}
+		}
 
 		switch {
 		case rn.stop == stopAbort:
@@ -353,60 +366,6 @@ func (rn *run) numPredict(kind string) int {
 		}
 		return rn.contextBound(max(left, 0), kind, false)
 	}
-}
-
-// prefill loads the model and evaluates the prompt with a one-token pass,
-// so that load and prompt figures come from the server whatever happens to
-// the generation passes, which then find the prompt in the cache.
-func (rn *run) prefill(ctx context.Context) error {
-	p := &Pass{Kind: PassPrefill, NumPredict: 1}
-	opts := rn.passOptions(1)
-	var final bool
-	fn := func(m api.Metrics, done bool, reason string) {
-		if done {
-			final = true
-			setServerFigures(p, m, reason)
-		}
-	}
-	var err error
-	if rn.chat {
-		err = rn.chatCall(ctx, rn.chatRequest(opts, nil), func(resp api.ChatResponse) error {
-			fn(resp.Metrics, resp.Done, resp.DoneReason)
-			return nil
-		})
-	} else {
-		err = rn.generate(ctx, rn.generateRequest(opts), func(resp api.GenerateResponse) error {
-			fn(resp.Metrics, resp.Done, resp.DoneReason)
-			return nil
-		})
-	}
-	rn.rec.Passes = append(rn.rec.Passes, *p)
-	rn.probe = p
-	switch {
-	case ctx.Err() != nil:
-		return ctx.Err()
-	case err != nil:
-		return fmt.Errorf("prefill: %w", err)
-	case !final:
-		return fmt.Errorf("prefill: %w", errNoFinalChunk)
-	}
-	if !rn.chat && p.PromptEvalCount > 0 {
-		rn.ctxTokens = p.PromptEvalCount
-	}
-	return nil
-}
-
-func setServerFigures(p *Pass, m api.Metrics, reason string) {
-	p.LoadMS = ms(m.LoadDuration)
-	p.PromptEvalCount = m.PromptEvalCount
-	if m.PromptEvalCachedCount != nil {
-		n := *m.PromptEvalCachedCount
-		p.PromptCachedCount = &n
-	}
-	p.PromptEvalMS = ms(m.PromptEvalDuration)
-	p.EvalCount = m.EvalCount
-	p.EvalMS = ms(m.EvalDuration)
-	p.DoneReason = reason
 }
 
 func (rn *run) passOptions(numPredict int) map[string]any {
@@ -560,11 +519,11 @@ func (rn *run) resumeCost(p *Pass) {
 	p.ResumeEvalSource = SourceEstimate
 	// Chat re-renders the trace, so the cache matches at most the
 	// conversation before the reply: the first pass's prompt.
-	if pr := rn.probe; rn.chat && pr != nil && pr.PromptEvalCount > 0 && p.PromptEvalCount > pr.PromptEvalCount {
+	if pr := rn.promptPass(); rn.chat && pr != nil && pr.PromptEvalCount > 0 && p.PromptEvalCount > pr.PromptEvalCount {
 		p.ResumeEvalTokens = p.PromptEvalCount - pr.PromptEvalCount
 		return
 	}
-	if pr := rn.probe; pr != nil && pr.PromptEvalMS > 0 {
+	if pr := rn.promptPass(); pr != nil && pr.PromptEvalMS > 0 {
 		p.ResumeEvalTokens = int(p.PromptEvalMS*float64(pr.PromptEvalCount)/pr.PromptEvalMS + 0.5)
 	}
 }
@@ -599,46 +558,7 @@ func (rn *run) finish(ctx context.Context, err error) {
 		rn.emit(ctx, hooks.KindError, "", rec.Error, at)
 	}
 
-	m := &rec.Metrics
-	if pr := rn.probe; pr != nil {
-		m.LoadMS = pr.LoadMS
-		m.PromptTokens = pr.PromptEvalCount
-		m.PromptMS = pr.PromptEvalMS
-		m.PrefillTPS = rate(pr.PromptEvalCount, pr.PromptEvalMS)
-	}
-	if rn.haveTok {
-		m.TTFTMS = ms(rn.firstTok)
-	}
-	if rn.haveAns {
-		m.TTFAMS = ms(rn.firstAns)
-		m.AnswerMS = ms(rn.lastAns - rn.firstAns)
-	}
-	if rn.haveThink {
-		m.ThinkingMS = ms(rn.lastThink - rn.firstThink)
-	}
-	m.ThinkingTokens = rn.thinkN
-	m.AnswerTokens = rn.answerN
-	m.ThinkingTPS = rate(rn.thinkN, m.ThinkingMS)
-	m.AnswerTPS = rate(rn.answerN, m.AnswerMS)
-	m.WallMS = ms(at)
-	m.Steps = rn.steps
-	for i := range rec.Passes {
-		p := &rec.Passes[i]
-		if p.Kind == PassPrefill {
-			continue
-		}
-		if m.EvalTPS == 0 && p.EvalMS > 0 {
-			m.EvalTPS = rate(p.EvalCount, p.EvalMS)
-		}
-		m.WastedTokens += p.Wasted
-		// Resume figures are the answer passes' after a cut: not the
-		// segments of the thinking, nor the continuation of an answer.
-		if p.Kind == PassResume {
-			m.ResumePromptMS += p.PromptEvalMS
-			m.ResumeEvalTokens += p.ResumeEvalTokens
-			m.ResumeEvalSource = p.ResumeEvalSource
-		}
-	}
+	rn.figures()
 }
 
 // recordLanguages detects the languages of a run's thinking and answer;

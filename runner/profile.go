@@ -43,6 +43,9 @@ type Profile struct {
 	// ThinkLevels are the thinking levels the family takes (gpt-oss: low,
 	// medium, high); nil for a family that only thinks or not.
 	ThinkLevels []string
+	// ProbeLead follows the closing tag in an answer probe (probe.go), to
+	// lead the model to its answer; empty leaves the model alone.
+	ProbeLead string
 }
 
 // Thinks reports whether the profile can see a thinking trace.

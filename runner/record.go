@@ -57,6 +57,9 @@ type Record struct {
 	// chain's record, with the vote and every chain's record.
 	Consensus *Consensus `json:"consensus,omitempty"`
 
+	// Probes are the trial answers of an early exit (probe.go), in order.
+	Probes []Probe `json:"probes,omitempty"`
+
 	Budgets  Budgets  `json:"budgets"`
 	Passes   []Pass   `json:"passes"`
 	Warnings []string `json:"warnings,omitempty"`
@@ -64,19 +67,38 @@ type Record struct {
 
 // Metrics are the run's figures; the JSON keys are the metric names used
 // in logs and reports. Times are in milliseconds. A figure that is not
-// known is 0.
+// known is 0. Each is defined once, in figures.go, and `rein run
+// --verbose`, `rein report` and the proxy read them from here.
 //
-// The clock for TTFTMS, TTFAMS, WallMS, Record.TokenMS and hook events
-// starts when the first generation pass is sent, after the model has been
-// loaded and the prompt evaluated by the prefill pass; LoadMS and PromptMS
-// are the server's figures for those.
+// The figures named after Ollama's keep Ollama's meaning over the whole
+// run, whatever its passes: LoadMS, PromptTokens and PromptMS are the
+// first request's (the one that loads the model and reads the prompt),
+// EvalCount and EvalMS add up every pass, and WallMS is Ollama's
+// total_duration as the user sees it. For a run that was not cut the
+// counts are those Ollama reports for the same request made directly.
+//
+// TTFTMS, TTFAMS and WallMS count from the request (Record.Time), as the
+// user waits: load and prompt evaluation included. Record.TokenMS and
+// hook events count from the run's clock, which starts ClockMS later,
+// when the first generation pass is sent.
 type Metrics struct {
-	LoadMS       float64 `json:"load_ms"`
+	// LoadMS is the server's load_duration for the first request.
+	LoadMS float64 `json:"load_ms"`
+	// PromptTokens and PromptMS are the server's prompt_eval_count and
+	// prompt_eval_duration for the first request; PrefillTPS their rate
+	// (Ollama's prompt eval rate).
 	PromptTokens int     `json:"prompt_tokens"`
 	PromptMS     float64 `json:"prompt_ms"`
 	PrefillTPS   float64 `json:"prefill_tps"`
-	TTFTMS       float64 `json:"ttft_ms"`
-	TTFAMS       float64 `json:"ttfa_ms"`
+	// TTFTMS and TTFAMS are the times from the request to the first token
+	// (thinking or answer) and to the first answer token; TTFAMS is 0
+	// when there is no answer.
+	TTFTMS float64 `json:"ttft_ms"`
+	TTFAMS float64 `json:"ttfa_ms"`
+	// ClockMS is when the run's clock started, after the request: the time
+	// spent before the first generation pass was sent (the model's
+	// description and, where the run needs one, the prefill pass).
+	ClockMS float64 `json:"clock_ms"`
 	// ThinkingTokens excludes the tag tokens.
 	ThinkingTokens int     `json:"thinking_tokens"`
 	ThinkingMS     float64 `json:"thinking_ms"`
@@ -84,19 +106,52 @@ type Metrics struct {
 	AnswerTokens   int     `json:"answer_tokens"`
 	AnswerMS       float64 `json:"answer_ms"`
 	AnswerTPS      float64 `json:"answer_tps"`
-	// EvalTPS is the server's eval_count/eval_duration for the first
-	// generation pass that finished.
-	EvalTPS float64 `json:"eval_tps"`
-	WallMS  float64 `json:"wall_ms"`
-	Steps   int     `json:"steps"`
-	// ResumePromptMS and ResumeEvalTokens are the resume's (the answer
-	// pass after a cut), 0 for a run that was not cut; see Pass.
-	// ResumeEvalSource says whether the count was measured by the server,
-	// counted by rein or estimated (Source*).
-	ResumePromptMS   float64 `json:"resume_prompt_ms"`
-	ResumeEvalTokens int     `json:"resume_eval_tokens"`
-	ResumeEvalSource string  `json:"resume_eval_source,omitempty"`
-	WastedTokens     int     `json:"wasted_tokens"`
+	// EvalCount is every token the server generated for the run, those
+	// thrown away after a cut included (not the prefill pass's one token,
+	// which the first pass generates again); EvalMS the generation time of
+	// all passes; EvalTPS is EvalCount/EvalMS (Ollama's eval rate). A pass
+	// closed before its final chunk counts the tokens rein received and
+	// its time on rein's clock: ClientMeasured then names the figures.
+	EvalCount int     `json:"eval_count"`
+	EvalMS    float64 `json:"eval_ms"`
+	EvalTPS   float64 `json:"eval_tps"`
+	// ClientMeasured names the figures above that hold a part measured by
+	// rein rather than by the server ("eval_count", "eval_ms"); absent
+	// when the server measured them all.
+	ClientMeasured []string `json:"client_measured,omitempty"`
+	// OtherTokens are the generated tokens that are neither thinking,
+	// answer nor wasted: the thinking tags, the white space between
+	// thinking and answer, and the end-of-sequence or stop tokens that end
+	// a pass, which the server does not send. EvalCount is ThinkingTokens
+	// + AnswerTokens + WastedTokens + OtherTokens + ProbeTokens.
+	OtherTokens int `json:"other_tokens"`
+	// WallMS is the total duration: from the request to the end of the
+	// last pass (Ollama's total_duration, over the whole run).
+	WallMS float64 `json:"wall_ms"`
+	Steps  int     `json:"steps"`
+	// Resumes counts the resumes (answer passes after a cut): 0 for a run
+	// that was not cut, or was cut with on-limit stop, or stopped before
+	// the resume. The Resume* figures add up the resumes': the prompt
+	// tokens they sent (ResumePromptTokens), how many of those the server
+	// evaluated rather than took from its cache (ResumeEvalTokens; see
+	// Pass) and the time it took (ResumePromptMS). ResumeEvalSource says
+	// whether the count was measured by the server, counted by rein or
+	// estimated (Source*).
+	Resumes            int     `json:"resumes"`
+	ResumePromptTokens int     `json:"resume_prompt_tokens"`
+	ResumePromptMS     float64 `json:"resume_prompt_ms"`
+	ResumeEvalTokens   int     `json:"resume_eval_tokens"`
+	ResumeEvalSource   string  `json:"resume_eval_source,omitempty"`
+	// WastedTokens are the tokens generated after a cut point and thrown
+	// away: those still coming in a pass after a hook or budget decided to
+	// cut, and the closing tag and what followed it when the model closed
+	// its thinking too early (min steps).
+	WastedTokens int `json:"wasted_tokens"`
+	// ProbeTokens and ProbeMS are what the answer probes of an early exit
+	// cost (probe.go): the tokens they generated and their time, counted
+	// in eval_count and wall_ms but never in the thinking's figures.
+	ProbeTokens int     `json:"probe_tokens,omitempty"`
+	ProbeMS     float64 `json:"probe_ms,omitempty"`
 }
 
 // Budgets records the limits and settings a run was held to.
@@ -110,9 +165,14 @@ type Budgets struct {
 	MinSteps        int     `json:"min_steps"`
 	MaxAnswerTokens int     `json:"max_answer_tokens"`
 	Loop            int     `json:"loop"`
-	StepMode        string  `json:"step_mode"`
-	OnLimit         string  `json:"on_limit"`
-	BudgetMessage   string  `json:"budget_message"`
+	// The early exit by answer probes (probe.go); 0 when off.
+	ExitOnAgreement  int     `json:"exit_on_agreement,omitempty"`
+	ExitOnConfidence float64 `json:"exit_on_confidence,omitempty"`
+	ProbeEvery       int     `json:"probe_every,omitempty"`
+	ProbeTokens      int     `json:"probe_tokens,omitempty"`
+	StepMode         string  `json:"step_mode"`
+	OnLimit          string  `json:"on_limit"`
+	BudgetMessage    string  `json:"budget_message"`
 	// ThinkPrefix and SystemNote are the request's (see Request).
 	ThinkPrefix string `json:"think_prefix,omitempty"`
 	SystemNote  string `json:"system_note,omitempty"`
@@ -157,7 +217,9 @@ type Consensus struct {
 const (
 	// PassPrefill loads the model and evaluates the prompt, generating one
 	// token that is thrown away, so that load and prompt figures come from
-	// the server even when the first generation pass is cut.
+	// the server even when the first generation pass is closed before its
+	// final chunk. Only runs whose first pass may be closed early send it
+	// (see needPrefill).
 	PassPrefill = "prefill"
 	// PassFirst is the first generation pass.
 	PassFirst = "first"
@@ -190,6 +252,9 @@ type Pass struct {
 	Wasted int `json:"wasted"`
 	// Cancelled is set when the runner closed the stream.
 	Cancelled bool `json:"cancelled"`
+	// ClientMeasured is set on a generation pass that ended without its
+	// final chunk: its eval figures in Metrics are Tokens and WallMS.
+	ClientMeasured bool `json:"client_measured,omitempty"`
 	// WallMS is the pass's time on the client, from sending the request to
 	// the end of its stream. For a cancelled pass, which gets no server
 	// figures, it bounds the time the server spent generating.
@@ -207,6 +272,9 @@ type Pass struct {
 	// PromptCachedCount is the server's prompt_eval_cached_count, on
 	// servers that send it (ServerCaps.CachedCount).
 	PromptCachedCount *int `json:"prompt_eval_cached_count,omitempty"`
+
+	// final is set when the pass's final chunk came (setServerFigures).
+	final bool
 }
 
 // Where a resume's evaluated prompt tokens come from.

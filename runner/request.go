@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -100,6 +101,18 @@ type Request struct {
 	// applies the format; the cut then uses the chat fallback.
 	Tools  api.Tools
 	Format json.RawMessage
+
+	// Early exit by answer probes (probe.go): every ProbeEvery steps
+	// (default DefaultProbeEvery) a trial answer of at most ProbeTokens
+	// tokens (DefaultProbeTokens); the thinking is cut as "settled" once
+	// ExitOnAgreement probes in a row agree, or once a probe's mean token
+	// probability reaches ExitOnConfidence (0 < P ≤ 1). ProbeKey maps an
+	// answer to what is compared (nil: lower case, spaces collapsed).
+	ExitOnAgreement  int
+	ExitOnConfidence float64
+	ProbeEvery       int
+	ProbeTokens      int
+	ProbeKey         func(string) string
 }
 
 // needsChat reports whether the request carries what only Ollama's chat
@@ -135,11 +148,17 @@ func (q *Request) Validate() error {
 		{"min steps", int64(q.MinSteps)},
 		{"max answer tokens", int64(q.MaxAnswerTokens)},
 		{"loop", int64(q.Loop)},
+		{"exit on agreement", int64(q.ExitOnAgreement)},
+		{"probe every", int64(q.ProbeEvery)},
+		{"probe tokens", int64(q.ProbeTokens)},
 		{"num ctx", int64(q.NumCtx)},
 	} {
 		if b.v < 0 {
 			return fmt.Errorf("%s must be ≥ 0", b.name)
 		}
+	}
+	if q.ExitOnConfidence < 0 || q.ExitOnConfidence > 1 || math.IsNaN(q.ExitOnConfidence) {
+		return fmt.Errorf("exit on confidence must be a probability between 0 and 1, not %v", q.ExitOnConfidence)
 	}
 	if mt := cmp.Or(q.MaxTokens, DefaultMaxTokens); q.MaxAnswerTokens >= mt {
 		return fmt.Errorf("max answer tokens (%d) must be below max tokens (%d)", q.MaxAnswerTokens, mt)
@@ -193,5 +212,6 @@ func withProfileBudgets(q *Request, b models.Budgets) *Request {
 // hasBudgets reports whether the request limits the thinking; the default
 // loop cut, which the user did not choose, does not count.
 func (q *Request) hasBudgets() bool {
-	return q.MaxThinkTokens > 0 || q.MaxThinkTime > 0 || q.MaxSteps > 0 || q.MinSteps > 0 || q.Loop > 0 && !q.LoopDefault
+	return q.MaxThinkTokens > 0 || q.MaxThinkTime > 0 || q.MaxSteps > 0 || q.MinSteps > 0 || q.Loop > 0 && !q.LoopDefault ||
+		q.ExitOnAgreement > 0 || q.ExitOnConfidence > 0
 }

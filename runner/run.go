@@ -6,11 +6,15 @@
 //
 // A run is a sequence of passes, each one streaming request:
 //
-//   - prefill: the rendered prompt with num_predict 1. It loads the model
-//     and evaluates the prompt, so load and prompt figures come from the
-//     server even when the first generation pass is later cut (a cut pass
-//     never gets its final chunk). Its one token is thrown away; the next
-//     pass finds the prompt in the server's cache.
+//   - prefill: the rendered prompt with num_predict 1, sent only by runs
+//     whose first pass may be closed before its final chunk (a hook that
+//     may cut at any token, a budget cut that cannot wait for a segment's
+//     end; see needPrefill). It loads the model and evaluates the prompt,
+//     so load and prompt figures come from the server whatever happens to
+//     the first pass. Its one token is thrown away; the next pass finds
+//     the prompt in the server's cache. Other runs take these figures from
+//     the first pass's final chunk, and their first token comes as soon as
+//     from Ollama itself.
 //   - first: /api/generate with raw:true, think:false, shift:false,
 //     truncate:false and logprobs (one entry per sampled token, so token
 //     counts are exact). A thinking token budget goes to the server as
@@ -26,13 +30,15 @@
 // renderers) go through /api/chat instead, and resume with an assistant
 // message that holds the trace.
 //
-// The run's clock (hook events' Elapsed, token_ms, ttft_ms, wall_ms, the
-// time budget) starts when the first generation pass is sent, after the
-// prefill pass.
+// The figures a user sees (ttft_ms, ttfa_ms, wall_ms) count from the
+// request; the run's clock (hook events' Elapsed, token_ms, the time
+// budget) starts when the first generation pass is sent, metrics.clock_ms
+// later (figures.go).
 package runner
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -92,27 +98,10 @@ type Runner struct {
 	// cache type, the state that remembers sizes, the memory warning.
 	Context ContextConfig
 
-	// The server's version and what it can do, read once (serverCaps).
+	// The server's version and what it can do, read once (serverCaps,
+	// describe.go).
 	capsMu sync.Mutex
 	caps   *models.ServerCaps
-}
-
-// serverCaps reads the server's version once per Runner (a Runner talks to
-// one server) and looks up what that version can do. A failed read is
-// tried again on the next run.
-func (r *Runner) serverCaps(ctx context.Context) (models.ServerCaps, error) {
-	r.capsMu.Lock()
-	defer r.capsMu.Unlock()
-	if r.caps != nil {
-		return *r.caps, nil
-	}
-	v, err := r.Backend.Version(ctx)
-	if err != nil {
-		return models.CapsFor(""), err
-	}
-	c := models.CapsFor(v)
-	r.caps = &c
-	return c, nil
 }
 
 // Run runs one request. It always returns a non-nil Record: on an error or
@@ -180,13 +169,16 @@ func (rn *run) setup(ctx context.Context) error {
 	if b == nil {
 		return errors.New("runner: no backend")
 	}
-	caps, verr := rn.r.serverCaps(ctx)
-	if verr != nil && ctx.Err() != nil {
+	// Version, digest and description, at once and kept for the process
+	// (describe.go).
+	d := rn.r.describe(ctx, q.Model)
+	if d.verr != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
+	caps, verr := d.caps, d.verr
 	rn.caps = caps
 	rn.rec.OllamaVersion = caps.Version
-	show, err := b.Show(ctx, &api.ShowRequest{Model: q.Model})
+	show, err := d.show, d.err
 	if err != nil {
 		// A server that is down fails both: the error alone tells it.
 		return fmt.Errorf("show %s: %w", q.Model, err)
@@ -194,9 +186,7 @@ func (rn *run) setup(ctx context.Context) error {
 	if verr != nil {
 		rn.warnf("server version: %v", verr)
 	}
-	if l, ok := b.(Lister); ok {
-		rn.rec.ModelDigest = modelDigest(ctx, l, q.Model)
-	}
+	rn.rec.ModelDigest = d.digest
 
 	// Profile: the caller's, else the family profile that matches the model,
 	// with the budget message in the prompt's language.
@@ -366,7 +356,8 @@ func (rn *run) setup(ctx context.Context) error {
 			rn.chain = append(rn.chain, hooks.MaxThinkTime(q.MaxThinkTime))
 		}
 		if q.Loop > 0 {
-			rn.chain = append(rn.chain, hooks.NewLoopDetector(q.Loop))
+			rn.loop = hooks.NewLoopDetector(q.Loop)
+			rn.chain = append(rn.chain, rn.loop)
 		}
 		// MaxThinkTokens needs no hook: the server stops at num_predict.
 	}
@@ -393,6 +384,11 @@ func (rn *run) setup(ctx context.Context) error {
 		Path:            "raw",
 		Profile:         rn.prof.Name,
 		Options:         rn.opts,
+	}
+	if rn.probing() {
+		b := &rn.rec.Budgets
+		b.ExitOnAgreement, b.ExitOnConfidence = q.ExitOnAgreement, q.ExitOnConfidence
+		b.ProbeEvery, b.ProbeTokens = cmp.Or(q.ProbeEvery, DefaultProbeEvery), cmp.Or(q.ProbeTokens, DefaultProbeTokens)
 	}
 	if rn.chat {
 		rn.rec.Budgets.Path = "chat"

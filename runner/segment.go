@@ -6,7 +6,9 @@ package runner
 //
 //   - A step separator goes to the server as a stop sequence: the pass ends
 //     where a step ends, rein puts the separator back (the server strips it)
-//     and the step event fires; the step and loop budgets decide there.
+//     and the step event fires; the step and loop budgets decide there. A
+//     step budget does this from the first step; the loop detector once it
+//     has seen content come back (LoopDetector.Suspect).
 //   - num_predict ends a pass for the token budget (exactly) and for the time
 //     budget (the time left × the measured thinking rate).
 //   - Every pass continues on the cached prefix: prompt + everything
@@ -31,7 +33,12 @@ const PassSegment = "segment"
 
 // SegmentTokens bounds a thinking pass of a segmented run, so that a cut
 // decided in the middle of a pass waits at most this many tokens.
-const SegmentTokens = 256
+const SegmentTokens = 128
+
+// watchTokens bounds a thinking pass while the loop detector watches and
+// suspects nothing yet: a loop whose repeat is longer than this is cut at a
+// step boundary, with nothing wasted.
+const watchTokens = 32
 
 // firstTimeSegment is the length of the first pass of a run with a time
 // budget, before the thinking rate is known.
@@ -58,13 +65,19 @@ func deferrable(reason string) bool {
 	return false
 }
 
+// loopSuspect reports whether the loop detector has seen content come
+// back: from then on the passes end at step boundaries, where it decides.
+// Until then they are only bounded by SegmentTokens, so a loop cut that
+// comes first in the middle of a pass wastes at most that many tokens.
+func (rn *run) loopSuspect() bool { return rn.loop != nil && rn.loop.Suspect() }
+
 // stepStop returns the stop sequence that ends a pass at a step boundary,
 // "" when the run has no step decision to make or its steps cannot be told
 // by one string (sentence and marker steps), or when the user set stop
 // sequences of their own, which could not be told from it.
 func (rn *run) stepStop() string {
 	q := rn.req
-	if rn.chat || !rn.thinkOn || (q.MaxSteps <= 0 && q.Loop <= 0) {
+	if rn.chat || !rn.thinkOn || (q.MaxSteps <= 0 && !rn.probing() && !rn.loopSuspect()) {
 		return ""
 	}
 	if _, ok := rn.opts["stop"]; ok {
@@ -89,8 +102,13 @@ func (rn *run) planSegment(kind string, np int) int {
 	}
 	rn.seg.stop = rn.stepStop()
 	limit := 0
-	if rn.seg.stop != "" {
+	switch {
+	case rn.seg.stop != "":
 		limit = SegmentTokens
+	case rn.loop != nil:
+		// Short passes until the loop detector suspects a loop, so that
+		// the passes after it end at step boundaries soon enough.
+		limit = watchTokens
 	}
 	if d := rn.req.MaxThinkTime; d > 0 {
 		n := firstTimeSegment
@@ -147,7 +165,10 @@ func (rn *run) segmentEnd(ctx context.Context) string {
 		} else {
 			rn.emptySegments = 0
 		}
-		rn.separator(ctx, rn.seg.stop, max(p.EvalCount-p.Tokens, 1))
+		// The separator's tokens: those the server sampled but did not
+		// send. None when the stop ended inside a token whose text
+		// before it the server sent ("strawberry." of "strawberry.\n\n").
+		rn.separator(ctx, rn.seg.stop, max(p.EvalCount-p.Tokens, 0))
 		return PassSegment
 	case rn.seg.stop != "" && p.DoneReason == "stop" && rn.state() != StateEnded:
 		return PassContinue

@@ -175,8 +175,8 @@ func benchRun(ctx context.Context, opts *BenchOptions) error {
 	if err != nil {
 		return err
 	}
-	isDemo := suite.File == "builtin:demo"
-	models, err := benchModels(opts.Models, isDemo)
+	isDemo := suite.File == "builtin:demo" || tinySuite(suite)
+	models, err := benchModels(suiteModels(opts.Models, suite), isDemo)
 	if err != nil {
 		return err
 	}
@@ -459,6 +459,7 @@ func (b *benchRunner) request(job bench.Job) *runner.Request {
 		MaxTokens: b.maxTokens, NumCtx: b.numCtx[job.Model], KeepAlive: b.keepAlive, Seed: &seed,
 		MaxSteps: job.Budget.MaxSteps, MaxThinkTokens: job.Budget.MaxThinkTokens,
 		MaxThinkTime: job.Budget.MaxThinkTime, Loop: job.Budget.LoopCut(),
+		ExitOnAgreement: job.Budget.Agree, ExitOnConfidence: job.Budget.Confidence, ProbeKey: consensus.Normalise,
 	}
 	if job.Case != nil {
 		req.System = job.Case.System
@@ -470,6 +471,7 @@ func (b *benchRunner) request(job bench.Job) *runner.Request {
 		// The runner's prefill pass loads the model and evaluates the
 		// prompt with the bench's num_ctx; the run ends at its start.
 		req.MaxSteps, req.MaxThinkTokens, req.MaxThinkTime, req.Loop = 0, 0, 0, 0
+		req.ExitOnAgreement, req.ExitOnConfidence = 0, 0
 		req.Hooks = []hooks.Hook{hooks.Func(func(_ context.Context, ev *hooks.Event) hooks.Decision {
 			if ev.Kind == hooks.KindRunStart {
 				return hooks.Decision{Action: hooks.Abort, Reason: warmupReason}

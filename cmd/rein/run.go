@@ -42,15 +42,20 @@ type RunOptions struct {
 	Options     []string
 	MaxTokens   int
 
-	MaxThinkTokens  int
-	MaxSteps        int
-	MaxThinkTime    time.Duration
-	MaxAnswerTokens int
-	Loop            int
-	StepSplit       string
-	MinSteps        int
-	OnLimit         string
-	BudgetMessage   string
+	MaxThinkTokens int
+	MaxSteps       int
+	// Early exit by answer probes.
+	ExitOnAgreement  int
+	ExitOnConfidence float64
+	ProbeEvery       int
+	ProbeTokens      int
+	MaxThinkTime     time.Duration
+	MaxAnswerTokens  int
+	Loop             int
+	StepSplit        string
+	MinSteps         int
+	OnLimit          string
+	BudgetMessage    string
 
 	HideThinking bool
 	Verbose      bool
@@ -105,7 +110,21 @@ With no prompt and a terminal on stdin, rein opens an interactive chat, as
 ollama run does: /set changes the budgets between turns (/set max-steps 8,
 /set think off), /show shows them and where they come from, /? lists the
 commands, """ begins a multi-line message, Ctrl-C stops a turn and keeps the
-conversation, Ctrl-D or /bye leaves.`,
+conversation, Ctrl-D or /bye leaves.
+
+Where colour is off (NO_COLOR, or stderr is not a terminal) the thinking is
+framed by "Thinking..." and "...done thinking.", as ollama run frames it. A
+cut gets one line on stderr, --verbose or not: "rein: cut after 3 steps
+(max-steps); answering".
+
+--verbose prints Ollama's figures with Ollama's meanings over the whole run
+(total duration from the request to the last token, load and prompt
+evaluation included; eval count: every token the server generated), then
+rein's: thinking and answer, the cut, the resume's cost, and the wasted
+tokens: those the model generated after the cut point and rein threw away
+(still streaming when a budget or hook decided to cut, or the closing tag
+and what followed it when --min-steps reopened the thinking). They count in
+the eval count, not in the thinking or the answer.`,
 		Example: `  rein run qwen3:0.6b "What is 17*3?" --max-steps 8
   rein run magistral:24b --max-think-tokens 2000 --verbose < question.txt
   rein run qwen3:4b "Solve x^2=2" --json --hook 'python3 my_hook.py'
@@ -146,6 +165,10 @@ conversation, Ctrl-D or /bye leaves.`,
 	f.IntVar(&opts.Loop, "loop", defaultLoop, "cut when the same step content has occurred K times (0: off)")
 	f.StringVar(&opts.StepSplit, "step-split", "", "what a step is: paragraph, line, sentence or marker (default: the profile's)")
 	f.IntVar(&opts.MinSteps, "min-steps", 0, "if the model stops thinking earlier, append \"Wait\" and let it go on")
+	f.IntVar(&opts.ExitOnAgreement, "exit-on-agreement", 0, "cut the thinking (settled) once K answer probes in a row agree (0: off)")
+	f.Float64Var(&opts.ExitOnConfidence, "exit-on-confidence", 0, "cut the thinking (settled) once an answer probe's mean token probability reaches P (0: off)")
+	f.IntVar(&opts.ProbeEvery, "probe-every", runner.DefaultProbeEvery, "steps between answer probes (0: the default)")
+	f.IntVar(&opts.ProbeTokens, "probe-tokens", runner.DefaultProbeTokens, "tokens an answer probe may generate")
 	f.StringVar(&opts.OnLimit, "on-limit", runner.OnLimitAnswer, "after a cut: answer (resume for a final answer) or stop")
 	f.StringVar(&opts.BudgetMessage, "budget-message", "", "text that closes a cut trace (default: the profile's)")
 	f.BoolVar(&opts.HideThinking, "hide-thinking", false, "do not show the thinking")
@@ -174,6 +197,7 @@ func (o *RunOptions) request() (*runner.Request, error) {
 		{"--max-steps", int64(o.MaxSteps)}, {"--max-think-time", int64(o.MaxThinkTime)},
 		{"--max-answer-tokens", int64(o.MaxAnswerTokens)}, {"--loop", int64(o.Loop)},
 		{"--min-steps", int64(o.MinSteps)}, {"--num-ctx", int64(o.NumCtx)},
+		{"--exit-on-agreement", int64(o.ExitOnAgreement)}, {"--probe-every", int64(o.ProbeEvery)}, {"--probe-tokens", int64(o.ProbeTokens)},
 	} {
 		if b.v < 0 {
 			return nil, usageErrorf("%s must be 0 or more, not %d", b.name, b.v)
@@ -181,6 +205,9 @@ func (o *RunOptions) request() (*runner.Request, error) {
 	}
 	if err := checkBudgetLimits(o.MaxTokens, o.MaxThinkTokens, o.MaxAnswerTokens, o.MaxSteps, o.MinSteps, o.Loop, o.MaxThinkTime); err != nil {
 		return nil, err
+	}
+	if c := o.ExitOnConfidence; c < 0 || c > 1 || c != c {
+		return nil, usageErrorf("--exit-on-confidence must be a probability between 0 and 1, not %v", c)
 	}
 	think, level, err := parseThink(o.Think)
 	if err != nil {
@@ -205,6 +232,8 @@ func (o *RunOptions) request() (*runner.Request, error) {
 		MaxTokens: o.MaxTokens, MaxThinkTokens: o.MaxThinkTokens, MaxThinkTime: o.MaxThinkTime,
 		MaxSteps: o.MaxSteps, MinSteps: o.MinSteps, MaxAnswerTokens: o.MaxAnswerTokens,
 		Loop: o.Loop, StepMode: mode, OnLimit: o.OnLimit, BudgetMessage: unescapeNewlines(o.BudgetMessage),
+		ExitOnAgreement: o.ExitOnAgreement, ExitOnConfidence: o.ExitOnConfidence,
+		ProbeEvery: o.ProbeEvery, ProbeTokens: o.ProbeTokens, ProbeKey: consensus.Normalise,
 		// Budgets the user leaves unset come from the profile file.
 		ProfileBudgets: true,
 		LoopDefault:    !o.changed["loop"] && o.Loop == defaultLoop,
@@ -288,7 +317,7 @@ func (opts *RunOptions) runOnce(ctx context.Context, client runner.Backend, req 
 	r := &runner.Runner{Backend: client, Now: opts.Now, OnToken: disp.token, Profiles: profiles,
 		Context: contextConfig(func(msg string) {
 			told = append(told, msg)
-			fmt.Fprintln(ios.ErrOut, "rein: warning: "+msg)
+			disp.line("rein: warning: " + msg) // the spinner may be on
 		})}
 	q := *req
 	if opts.ReasonIn != "" {
@@ -298,9 +327,13 @@ func (opts *RunOptions) runOnce(ctx context.Context, client runner.Backend, req 
 	if watch != nil {
 		q.Hooks = append(slices.Clone(q.Hooks), watch.hook)
 	}
+	// A cut gets one line on stderr, --verbose or not.
+	q.Hooks = append(slices.Clone(q.Hooks), disp.watch(&q))
+	disp.start()
 	rec, err := r.Run(ctx, &q)
 	watch.apply(rec)
 	disp.end()
+	disp.announce(rec)
 	for _, w := range rec.Warnings {
 		if !slices.Contains(told, w) {
 			fmt.Fprintln(ios.ErrOut, "rein: warning: "+w)

@@ -75,3 +75,65 @@ func BenchmarkRunVsOllama(b *testing.B) {
 	b.ReportMetric(ratio/n, "client/server")
 	b.ReportMetric(wasted/float64(cuts), "wasted-tok/cut")
 }
+
+// BenchmarkSegments measures, on the same 0.6B-shaped runaway model, the
+// thinking tokens per second of a run generated in segments (a stop
+// sequence at every step separator, as a step budget or the loop detector
+// makes it) against the same 120 tokens as one uninterrupted stream, side
+// by side in one run. The ratio should be at least 0.99. The rate is the
+// user's: thinking tokens over the time from the first thinking token to
+// the last, on the client's clock, gaps between segments included.
+//
+//	go test ./cmd/rein -run '^$' -bench Segments -benchtime 5x
+func BenchmarkSegments(b *testing.B) {
+	s := srv
+	if s == nil {
+		b.Skip("no ollama server")
+	}
+	ctx := context.Background()
+	spec := testModels["t/runaway"]
+	spec.Size = scripted.Presets["0.6b"]
+	m, err := scripted.Build(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := scripted.Create(ctx, s.Client, "b/runaway-0.6b", m, ""); err != nil {
+		b.Fatal(err)
+	}
+	r := &runner.Runner{Backend: s.Client}
+	req := func(segmented bool) *runner.Request {
+		q := &runner.Request{Model: "b/runaway-0.6b", Prompt: "How many r's are in strawberry?", Think: true,
+			MaxThinkTokens: 120, NumCtx: 4096, OnLimit: runner.OnLimitStop}
+		if segmented {
+			q.MaxSteps = 1000 // never reached: only the segments differ
+		}
+		return q
+	}
+	if _, err := r.Run(ctx, req(false)); err != nil { // warm up
+		b.Fatal(err)
+	}
+	var whole, seg, ratio, passes float64
+	b.ResetTimer()
+	for b.Loop() {
+		a, err := r.Run(ctx, req(false))
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, err := r.Run(ctx, req(true))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if a.Thinking != c.Thinking || a.Metrics.ThinkingTokens != c.Metrics.ThinkingTokens {
+			b.Fatalf("the segmented run thought otherwise: %d vs %d tokens", c.Metrics.ThinkingTokens, a.Metrics.ThinkingTokens)
+		}
+		whole += a.Metrics.ThinkingTPS
+		seg += c.Metrics.ThinkingTPS
+		ratio += c.Metrics.ThinkingTPS / a.Metrics.ThinkingTPS
+		passes += float64(len(c.Passes) - 1)
+	}
+	n := float64(b.N)
+	b.ReportMetric(whole/n, "stream-tok/s")
+	b.ReportMetric(seg/n, "segmented-tok/s")
+	b.ReportMetric(ratio/n, "segmented/stream")
+	b.ReportMetric(passes/n, "passes/run")
+}

@@ -77,8 +77,9 @@ func TestRunRecordKeys(t *testing.T) {
 		}
 	}
 	want := []string{"load_ms", "prompt_tokens", "prompt_ms", "prefill_tps", "ttft_ms", "ttfa_ms", "thinking_tokens",
-		"thinking_ms", "thinking_tps", "answer_tokens", "answer_ms", "answer_tps", "eval_tps", "wall_ms", "steps",
-		"resume_prompt_ms", "resume_eval_tokens", "wasted_tokens"}
+		"thinking_ms", "thinking_tps", "answer_tokens", "answer_ms", "answer_tps", "eval_count", "eval_ms", "eval_tps",
+		"clock_ms", "other_tokens", "wall_ms", "steps", "resumes", "resume_prompt_tokens", "resume_prompt_ms",
+		"resume_eval_tokens", "wasted_tokens"}
 	m, _ := rec["metrics"].(map[string]any)
 	for _, k := range want {
 		if _, ok := m[k].(float64); !ok {
@@ -271,11 +272,14 @@ func TestRunResumeCost(t *testing.T) {
 	}
 	resume := slots[len(slots)-1]
 	t.Logf("raw resume: server evaluated %d of %d prompt tokens (message+tag %d); rein says %v", resume.Remaining, resume.Prompt, msgTokens, metric(rec, "resume_eval_tokens"))
-	if resume.Remaining > msgTokens+8 {
-		t.Errorf("resume evaluated %d prompt tokens, want ≤ %d", resume.Remaining, msgTokens+8)
+	// At most the budget message, the closing tag, and the two tokens the
+	// server's cache lacks after a pass it ended (the step separator it
+	// stripped, or the last token of a pass it stopped at num_predict).
+	if resume.Remaining > msgTokens+2 {
+		t.Errorf("resume evaluated %d prompt tokens, want ≤ %d", resume.Remaining, msgTokens+2)
 	}
-	if got := metric(rec, "resume_eval_tokens"); got <= 0 || got > float64(msgTokens+8) {
-		t.Errorf("resume_eval_tokens %v, want in (0, %d]", got, msgTokens+8)
+	if got := metric(rec, "resume_eval_tokens"); got != float64(resume.Remaining) {
+		t.Errorf("resume_eval_tokens %v, the server evaluated %d", got, resume.Remaining)
 	}
 
 	// The chat fallback on the same model and cut.

@@ -1,0 +1,88 @@
+package runner
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/rein-dev/rein/hooks"
+)
+
+// TestProbes: answer probes run at step boundaries the server ended, on
+// the cached prefix, leave the trace as it would be without them, and cut
+// as "settled" when they agree or are confident.
+func TestProbes(t *testing.T) {
+	tests := []struct {
+		name     string
+		req      func(*Request)
+		cut      string
+		thinking string
+		answer   string
+		probes   []int // the steps at which probes ran
+	}{
+		{"two agree", func(q *Request) { q.ExitOnAgreement, q.ProbeEvery = 2, 1 }, hooks.ReasonSettled,
+			"Step one.\n\nStep two.", "Final answer: 4.", []int{1, 2}},
+		{"confident", func(q *Request) { q.ExitOnConfidence = 0.9 }, hooks.ReasonSettled,
+			"Step one.\n\nStep two.", "Final answer: 4.", []int{2}},
+		// Never settles: the model closes its thinking first, and the
+		// trace and answer are those of a run without probes.
+		{"never settles", func(q *Request) { q.ExitOnAgreement, q.ProbeEvery = 5, 1 }, "",
+			"Step one.\n\nStep two.\n\nStep three.", "The answer is 4.", []int{1, 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeServer(t, defaultModel())
+			r, _ := newTestRunner(f)
+			q := thinkReq()
+			tt.req(q)
+			var events []string
+			q.Hooks = []hooks.Hook{hooks.Watch(func(_ context.Context, ev *hooks.Event) {
+				if ev.Kind == hooks.KindProbe {
+					events = append(events, ev.Text)
+				}
+			})}
+			rec, err := r.Run(context.Background(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.CutReason != tt.cut || rec.Thinking != tt.thinking || rec.Answer != tt.answer {
+				t.Errorf("cut %q thinking %q answer %q", rec.CutReason, rec.Thinking, rec.Answer)
+			}
+			var steps []int
+			for _, p := range rec.Probes {
+				steps = append(steps, p.Step)
+				if p.Answer != "Final answer: 4." || p.Tokens == 0 || p.Confidence != 1 {
+					t.Errorf("probe %+v", p)
+				}
+			}
+			if !slices.Equal(steps, tt.probes) || len(events) != len(tt.probes) {
+				t.Errorf("probes at steps %v (%d events), want %v", steps, len(events), tt.probes)
+			}
+			if rec.Metrics.ProbeTokens == 0 || rec.Metrics.WastedTokens != 0 {
+				t.Errorf("probe tokens %d wasted %d", rec.Metrics.ProbeTokens, rec.Metrics.WastedTokens)
+			}
+			// Each probe and each pass after one evaluated only what is new
+			// to the server's cache: the closing tag, or a token or two.
+			for i, p := range rec.Passes {
+				if p.Cancelled {
+					t.Errorf("pass %d (%s) was cancelled", i, p.Kind)
+				}
+				if i > 0 && p.Kind != PassResume && f.evaluated[i] > 3 {
+					t.Errorf("pass %d (%s) evaluated %d prompt tokens", i, p.Kind, f.evaluated[i])
+				}
+			}
+		})
+	}
+}
+
+// TestProbeValidate: probe settings out of range are refused.
+func TestProbeValidate(t *testing.T) {
+	for _, q := range []Request{
+		{ExitOnAgreement: -1}, {ExitOnConfidence: 1.5}, {ExitOnConfidence: -0.1}, {ProbeEvery: -2}, {ProbeTokens: -1},
+	} {
+		q.Model, q.Prompt = "m", "p"
+		if err := q.Validate(); err == nil {
+			t.Errorf("%+v: no error", q)
+		}
+	}
+}
