@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rein-dev/rein/hooks"
@@ -83,6 +84,19 @@ func TestProbeValidate(t *testing.T) {
 		q.Model, q.Prompt = "m", "p"
 		if err := q.Validate(); err == nil {
 			t.Errorf("%+v: no error", q)
+		}
+	}
+}
+
+// TestValidateLimits: the runner refuses budgets past the flags' upper
+// limits, for every caller (the chat's /set, the library).
+func TestValidateLimits(t *testing.T) {
+	for _, q := range []Request{
+		{MaxThinkTokens: 1 << 40}, {MaxSteps: 1 << 30}, {MaxThinkTime: 1 << 62},
+	} {
+		q.Model, q.Prompt = "m", "p"
+		if err := q.Validate(); err == nil || !strings.Contains(err.Error(), "at most") {
+			t.Errorf("%+v: err %v", q, err)
 		}
 	}
 }

@@ -139,22 +139,28 @@ func (q *Request) Validate() error {
 	}
 	for _, b := range []struct {
 		name string
+		kind hooks.BudgetKind
 		v    int64
 	}{
-		{"max tokens", int64(q.MaxTokens)},
-		{"max think tokens", int64(q.MaxThinkTokens)},
-		{"max think time", int64(q.MaxThinkTime)},
-		{"max steps", int64(q.MaxSteps)},
-		{"min steps", int64(q.MinSteps)},
-		{"max answer tokens", int64(q.MaxAnswerTokens)},
-		{"loop", int64(q.Loop)},
-		{"exit on agreement", int64(q.ExitOnAgreement)},
-		{"probe every", int64(q.ProbeEvery)},
-		{"probe tokens", int64(q.ProbeTokens)},
-		{"num ctx", int64(q.NumCtx)},
+		{"max tokens", hooks.BudgetTokens, int64(q.MaxTokens)},
+		{"max think tokens", hooks.BudgetTokens, int64(q.MaxThinkTokens)},
+		{"max think time", hooks.BudgetTime, int64(q.MaxThinkTime)},
+		{"max steps", hooks.BudgetSteps, int64(q.MaxSteps)},
+		{"min steps", hooks.BudgetSteps, int64(q.MinSteps)},
+		{"max answer tokens", hooks.BudgetTokens, int64(q.MaxAnswerTokens)},
+		{"loop", hooks.BudgetSteps, int64(q.Loop)},
+		{"exit on agreement", hooks.BudgetSteps, int64(q.ExitOnAgreement)},
+		{"probe every", hooks.BudgetSteps, int64(q.ProbeEvery)},
+		{"probe tokens", hooks.BudgetTokens, int64(q.ProbeTokens)},
+		{"num ctx", hooks.BudgetTokens, int64(q.NumCtx)},
 	} {
 		if b.v < 0 {
 			return fmt.Errorf("%s must be ≥ 0", b.name)
+		}
+		// The same upper limits as the flags, for every caller (the
+		// chat's /set, the library).
+		if err := hooks.CheckLimit(b.name, b.kind, b.v); err != nil {
+			return err
 		}
 	}
 	if q.ExitOnConfidence < 0 || q.ExitOnConfidence > 1 || math.IsNaN(q.ExitOnConfidence) {
