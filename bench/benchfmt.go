@@ -89,8 +89,9 @@ func WriteBenchLines(w io.Writer, results []Result, opts ReportOptions) error {
 			steps = append(steps, float64(r.Steps))
 			ttps = appendPos(ttps, m.ThinkingTPS)
 			atps = appendPos(atps, m.AnswerTPS)
-			ttft = appendPos(ttft, m.TTFTMS)
-			ttfa = appendPos(ttfa, m.TTFAMS)
+			ft, fa := m.FirstToken()
+			ttft = appendPos(ttft, ft)
+			ttfa = appendPos(ttfa, fa)
 			cut = append(cut, b2f(r.CutReason != ""))
 			loop = append(loop, b2f(r.CutReason == "loop"))
 			if r.Check != nil {

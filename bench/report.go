@@ -118,9 +118,10 @@ func makeRow(k groupKey, rs []*Result) Row {
 		}
 		ttps = appendPos(ttps, m.ThinkingTPS)
 		atps = appendPos(atps, m.AnswerTPS)
-		ttft = appendPos(ttft, m.TTFTMS)
-		ttfa = appendPos(ttfa, m.TTFAMS)
-		if m.ResumePromptMS > 0 || m.ResumeEvalTokens > 0 {
+		ft, fa := m.FirstToken()
+		ttft = appendPos(ttft, ft)
+		ttfa = appendPos(ttfa, fa)
+		if r.Resumed() {
 			rtok = append(rtok, m.ResumeEvalTokens)
 			rms = append(rms, m.ResumePromptMS)
 		}
@@ -318,7 +319,8 @@ func WriteMarkdown(w io.Writer, results []Result, rows []Row, opts ReportOptions
 const tableNote = "acc is over the runs with a check, with a 95% Wilson interval. " +
 	"Token and step counts are medians and 90th percentiles; speeds and times are medians. " +
 	"cut is the share of runs whose thinking was cut, loop the share cut for a loop. " +
-	"resume tok and resume ms are the prompt tokens and time the answer pass after a cut evaluated (runs that resumed). " +
+	"TTFT and TTFA count from the request, load and prompt evaluation included, as a user waits. " +
+	"resume tok and resume ms are the prompt tokens and time the answer pass after a cut evaluated, over the runs that resumed. " +
 	"errors counts runs that failed or were interrupted; they are left out of the other columns."
 
 func b2i(b bool) int {

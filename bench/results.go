@@ -47,6 +47,7 @@ type Result struct {
 type Metrics struct {
 	LoadMS           float64 `json:"load_ms"`
 	PromptTokens     float64 `json:"prompt_tokens"`
+	PromptMS         float64 `json:"prompt_ms"`
 	TTFTMS           float64 `json:"ttft_ms"`
 	TTFAMS           float64 `json:"ttfa_ms"`
 	ThinkingTokens   float64 `json:"thinking_tokens"`
@@ -60,6 +61,40 @@ type Metrics struct {
 	ResumePromptMS   float64 `json:"resume_prompt_ms"`
 	ResumeEvalTokens float64 `json:"resume_eval_tokens"`
 	WastedTokens     float64 `json:"wasted_tokens"`
+	// Resumes and ClockMS are absent from records rein wrote before they
+	// existed: nil there (see Resumed and FirstToken).
+	Resumes *float64 `json:"resumes"`
+	ClockMS *float64 `json:"clock_ms"`
+}
+
+// FirstToken returns the times to the first token and to the first answer
+// token as the record's metrics define them now: from the request, load and
+// prompt evaluation included. Records written before clock_ms existed
+// counted them from the first generation pass, after a prefill pass that
+// loaded the model and read the prompt; for those the server's load and
+// prompt times are added, which that pass took.
+func (m Metrics) FirstToken() (ttft, ttfa float64) {
+	ttft, ttfa = m.TTFTMS, m.TTFAMS
+	if m.ClockMS == nil {
+		if ttft > 0 {
+			ttft += m.LoadMS + m.PromptMS
+		}
+		if ttfa > 0 {
+			ttfa += m.LoadMS + m.PromptMS
+		}
+	}
+	return ttft, ttfa
+}
+
+// Resumed reports whether the run resumed for an answer after a cut. A
+// record without the resumes count resumed if it was cut and has resume
+// figures.
+func (r *Result) Resumed() bool {
+	if n := r.Metrics.Resumes; n != nil {
+		return *n > 0
+	}
+	m := r.Metrics
+	return r.CutReason != "" && (m.ResumePromptMS > 0 || m.ResumeEvalTokens > 0)
 }
 
 // Key is the result's run key (see Key).

@@ -4,6 +4,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -34,12 +37,29 @@ func (p *Proxy) serveOpenAIChat(w *trackWriter, r *http.Request) {
 		p.forward(w, r, body) // Ollama says what is wrong
 		return
 	}
+	// OpenAI's max_completion_tokens replaces max_tokens, which Ollama's
+	// converter alone reads: the proxy takes it as max_tokens, here and in
+	// a request it forwards.
+	mct, err := maxCompletionTokens(body)
+	if err != nil {
+		writeOpenAIError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if mct != nil {
+		oreq.MaxTokens = mct
+	}
 	cr, err := openai.FromChatRequest(oreq)
 	if err != nil {
 		writeOpenAIError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if chatPassesThrough(cr) {
+		if mct != nil {
+			if body, err = withField(body, "max_tokens", *mct); err != nil {
+				writeOpenAIError(w, http.StatusBadRequest, err.Error())
+				return
+			}
+		}
 		p.forward(w, r, body)
 		return
 	}
@@ -54,6 +74,42 @@ func (p *Proxy) serveOpenAIChat(w *trackWriter, r *http.Request) {
 		includeUsage: oreq.StreamOptions != nil && oreq.StreamOptions.IncludeUsage,
 	}
 	p.serveRun(r, req, em)
+}
+
+// maxCompletionTokens reads a chat completion request's
+// max_completion_tokens: nil when absent or null, an error when it is not
+// a whole number.
+func maxCompletionTokens(body []byte) (*int, error) {
+	var top struct {
+		N *float64 `json:"max_completion_tokens"`
+	}
+	if err := json.Unmarshal(body, &top); err != nil {
+		return nil, errors.New("max_completion_tokens must be a number")
+	}
+	if top.N == nil {
+		return nil, nil
+	}
+	f := *top.N
+	if f != math.Trunc(f) || math.IsInf(f, 0) {
+		return nil, fmt.Errorf("max_completion_tokens must be a whole number, not %v", f)
+	}
+	n := int(max(min(f, hooks.LimitTokens), -1))
+	return &n, nil
+}
+
+// withField returns a JSON object's body with one field set, the others
+// kept as they were.
+func withField(body []byte, key string, v any) ([]byte, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	top[key] = b
+	return json.Marshal(top)
 }
 
 func randomID() string {

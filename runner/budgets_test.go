@@ -96,7 +96,7 @@ func TestRunAnswerLimits(t *testing.T) {
 		if rec.Answer != "Final answer." || rec.DoneReason != "stop" || rec.Metrics.AnswerTokens != 3 {
 			t.Errorf("answer %q done %q tokens %d", rec.Answer, rec.DoneReason, rec.Metrics.AnswerTokens)
 		}
-		if p := rec.Passes[2]; !p.Cancelled || p.Wasted < 1 {
+		if p := passOf(rec, PassResume); !p.Cancelled || p.Wasted < 1 {
 			t.Errorf("resume pass %+v", p)
 		}
 	})
@@ -132,8 +132,9 @@ func TestRunCutByTime(t *testing.T) {
 	if rec.CutReason != hooks.ReasonTime || rec.Metrics.ThinkingTokens != 4 || rec.Thinking != "Step one." {
 		t.Errorf("cut %q thinking tokens %d %q", rec.CutReason, rec.Metrics.ThinkingTokens, rec.Thinking)
 	}
-	if want := cutResumePrompt("<think>\nStep one."); f.reqs()[2].Prompt != want {
-		t.Errorf("resume prompt %q", f.reqs()[2].Prompt)
+	reqs := f.reqs()
+	if want := cutResumePrompt("<think>\nStep one."); reqs[len(reqs)-1].Prompt != want {
+		t.Errorf("resume prompt %q", reqs[len(reqs)-1].Prompt)
 	}
 }
 
@@ -150,11 +151,12 @@ func TestRunStopPolicy(t *testing.T) {
 	if rec.CutReason != hooks.ReasonSteps || rec.Answer != "" || rec.Thinking != "Step one.\n\nStep two." {
 		t.Errorf("cut %q thinking %q answer %q", rec.CutReason, rec.Thinking, rec.Answer)
 	}
-	// One pass per step, each ended by the server at the separator.
-	if got, want := passKinds(rec), []string{PassPrefill, PassFirst, PassSegment}; !slices.Equal(got, want) {
+	// One pass per step, each ended by the server at the separator; no
+	// prefill pass, since no pass is closed early.
+	if got, want := passKinds(rec), []string{PassFirst, PassSegment}; !slices.Equal(got, want) {
 		t.Errorf("passes %v, want %v (no resume)", got, want)
 	}
-	if rec.DoneReason != "stop" || rec.Passes[2].Cancelled {
-		t.Errorf("done reason %q, cancelled %v: the server ended the pass", rec.DoneReason, rec.Passes[2].Cancelled)
+	if rec.DoneReason != "stop" || rec.Passes[1].Cancelled {
+		t.Errorf("done reason %q, cancelled %v: the server ended the pass", rec.DoneReason, rec.Passes[1].Cancelled)
 	}
 }

@@ -297,6 +297,7 @@ func (f *fakeServer) generate(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	n := len(f.requests)
 	f.requests = append(f.requests, req)
+	afterPrefill := n == 1 && f.requests[0].Options["num_predict"] == 1.0
 	common := 0
 	for common < len(ptoks) && common < len(f.cache) && ptoks[common] == f.cache[common] {
 		common++
@@ -313,7 +314,10 @@ func (f *fakeServer) generate(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"fake: no continuation for this prompt"}`, http.StatusInternalServerError)
 		return
 	}
-	first := n == 1 // request 0 is the prefill pass
+	// The first generation pass: request 0, or 1 after a prefill pass
+	// (num_predict 1).
+	prefill := n == 0 && np == 1
+	first := (n == 0 && !prefill) || (n == 1 && afterPrefill)
 	finished := false
 	defer func() {
 		lost = !finished && r.Context().Err() != nil
@@ -338,7 +342,7 @@ func (f *fakeServer) generate(w http.ResponseWriter, r *http.Request) {
 			<-r.Context().Done()
 			return
 		}
-		if f.m.dieAfter > 0 && n > 0 && sent >= f.m.dieAfter {
+		if f.m.dieAfter > 0 && !prefill && sent >= f.m.dieAfter {
 			conn, _, err := w.(http.Hijacker).Hijack()
 			if err == nil {
 				conn.Close()

@@ -134,18 +134,18 @@ func TestRunThinkPrefixBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	reqs := f.reqs()
-	if len(reqs) != 3 {
-		t.Fatalf("%d requests, want prefill, first, resume", len(reqs))
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests, want first, resume", len(reqs))
 	}
-	if np := reqs[1].Options["num_predict"]; np != 3.0 {
+	if np := reqs[0].Options["num_predict"]; np != 3.0 {
 		t.Errorf("first pass num_predict %v, want 3 (no opening tag to generate)", np)
 	}
 	if rec.CutReason != hooks.ReasonTokens || rec.Metrics.ThinkingTokens != 3 {
 		t.Errorf("cut %q thinking tokens %d", rec.CutReason, rec.Metrics.ThinkingTokens)
 	}
 	gen := "<think>" + frPrefix + "\n\nDeux plus"
-	if want := cutResumePrompt(gen); reqs[2].Prompt != want {
-		t.Errorf("resume prompt %q\nwant %q", reqs[2].Prompt, want)
+	if want := cutResumePrompt(gen); reqs[1].Prompt != want {
+		t.Errorf("resume prompt %q\nwant %q", reqs[1].Prompt, want)
 	}
 	if !strings.HasPrefix(rec.Thinking, "Je vais réfléchir en français.\n\nDeux plus") {
 		t.Errorf("thinking %q", rec.Thinking)
@@ -200,7 +200,7 @@ func TestRunSystemNote(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p := f.reqs()[1].Prompt; p != tc.want+basePrompt {
+		if p := f.reqs()[0].Prompt; p != tc.want+basePrompt {
 			t.Errorf("system %q: prompt %q, want %q", tc.system, p, tc.want+basePrompt)
 		}
 		if rec.Budgets.SystemNote != note {

@@ -88,12 +88,14 @@ func TestRunNoCut(t *testing.T) {
 	if rec.Steps != 3 || rec.Metrics.Steps != 3 {
 		t.Errorf("steps %d / %d, want 3", rec.Steps, rec.Metrics.Steps)
 	}
-	if got, want := passKinds(rec), []string{PassPrefill, PassFirst}; !slices.Equal(got, want) {
+	// No prefill pass: the first pass ends on the server's done, and its
+	// final chunk has the load and prompt figures.
+	if got, want := passKinds(rec), []string{PassFirst}; !slices.Equal(got, want) {
 		t.Errorf("passes %v, want %v", got, want)
 	}
 	reqs := f.reqs()
-	if len(reqs) != 2 {
-		t.Fatalf("%d requests, want 2", len(reqs))
+	if len(reqs) != 1 {
+		t.Fatalf("%d requests, want 1", len(reqs))
 	}
 	for i, q := range reqs {
 		checkRawRequest(t, i, q)
@@ -101,13 +103,10 @@ func TestRunNoCut(t *testing.T) {
 			t.Errorf("request %d prompt %q, want %q", i, q.Prompt, basePrompt)
 		}
 	}
-	if np := reqs[0].Options["num_predict"]; np != 1.0 {
-		t.Errorf("prefill num_predict %v, want 1", np)
-	}
-	// The thinking may take the context but the answer room (contextBound),
-	// after the prompt the prefill pass counted.
+	// The thinking may take the context but the answer room (contextBound):
+	// no prefill pass counted the prompt, so its bytes stand in.
 	b := rec.Budgets
-	if np, want := reqs[1].Options["num_predict"], b.NumCtx-rec.Passes[0].PromptEvalCount-models.DefaultAnswerRoom-len(b.BudgetMessage)-len("</think>")-ctxSlack; np != float64(want) {
+	if np, want := reqs[0].Options["num_predict"], b.NumCtx-len(basePrompt)-models.DefaultAnswerRoom-len(b.BudgetMessage)-len("</think>")-ctxSlack; np != float64(want) {
 		t.Errorf("num_predict %v, want %d", np, want)
 	}
 
@@ -120,7 +119,8 @@ func TestRunNoCut(t *testing.T) {
 	if len(rec.TokenMS) != 18 {
 		t.Errorf("%d token times, want 18", len(rec.TokenMS))
 	}
-	// Chunks arrive 10ms apart on the fake clock, from the first pass's start.
+	// Chunks arrive 10ms apart on the fake clock, from the first pass's
+	// start, which is the request's.
 	if m.TTFTMS != 10 || m.TTFAMS != 170 || m.WallMS != 220 {
 		t.Errorf("ttft %v ttfa %v wall %v, want 10 170 220", m.TTFTMS, m.TTFAMS, m.WallMS)
 	}
@@ -134,8 +134,8 @@ func TestRunNoCut(t *testing.T) {
 		t.Errorf("thinking_tps %v", m.ThinkingTPS)
 	}
 	// The server's figures: eval_tps equals eval_count/eval_duration.
-	first := rec.Passes[1]
-	if first.EvalCount != 22 || !near(m.EvalTPS, float64(first.EvalCount)/(first.EvalMS/1000)) {
+	first := rec.Passes[0]
+	if first.EvalCount != 22 || m.EvalCount != 22 || !near(m.EvalTPS, float64(first.EvalCount)/(first.EvalMS/1000)) {
 		t.Errorf("eval_count %d eval_ms %v eval_tps %v", first.EvalCount, first.EvalMS, m.EvalTPS)
 	}
 	prompt := len(f.tokenize(basePrompt))
@@ -183,7 +183,8 @@ func TestRecordJSONKeys(t *testing.T) {
 	}
 	wantM := []string{"load_ms", "prompt_tokens", "prompt_ms", "prefill_tps", "ttft_ms", "ttfa_ms",
 		"thinking_tokens", "thinking_ms", "thinking_tps", "answer_tokens", "answer_ms", "answer_tps",
-		"eval_tps", "wall_ms", "steps", "resume_prompt_ms", "resume_eval_tokens", "wasted_tokens"}
+		"eval_count", "eval_ms", "eval_tps", "clock_ms", "other_tokens", "wall_ms", "steps",
+		"resumes", "resume_prompt_tokens", "resume_prompt_ms", "resume_eval_tokens", "wasted_tokens"}
 	if got := slices.Sorted(maps.Keys(metrics)); !slices.Equal(got, slices.Sorted(slices.Values(wantM))) {
 		t.Errorf("metrics keys %v\nwant %v", got, slices.Sorted(slices.Values(wantM)))
 	}
@@ -217,30 +218,30 @@ func TestRunCutBySteps(t *testing.T) {
 		t.Errorf("thinking %q answer %q steps %d", rec.Thinking, rec.Answer, rec.Steps)
 	}
 	reqs := f.reqs()
-	if len(reqs) != 3 {
-		t.Fatalf("%d requests, want 3", len(reqs))
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests, want 2", len(reqs))
 	}
 	// The first pass ends at the step separator, by the server.
-	if st, _ := reqs[1].Options["stop"].([]any); len(st) != 1 || st[0] != "\n\n" {
-		t.Errorf("first pass stop %v, want the paragraph separator", reqs[1].Options["stop"])
+	if st, _ := reqs[0].Options["stop"].([]any); len(st) != 1 || st[0] != "\n\n" {
+		t.Errorf("first pass stop %v, want the paragraph separator", reqs[0].Options["stop"])
 	}
-	if _, ok := reqs[2].Options["stop"]; ok {
-		t.Errorf("the resume has a stop: %v", reqs[2].Options["stop"])
+	if _, ok := reqs[1].Options["stop"]; ok {
+		t.Errorf("the resume has a stop: %v", reqs[1].Options["stop"])
 	}
 	want := basePrompt + "<think>\nStep one.\n\nTime is up. I have to stop thinking and give my final answer now.\n</think>"
-	if reqs[2].Prompt != want {
-		t.Errorf("resume prompt\n%q\nwant\n%q", reqs[2].Prompt, want)
+	if reqs[1].Prompt != want {
+		t.Errorf("resume prompt\n%q\nwant\n%q", reqs[1].Prompt, want)
 	}
 	if want != cutResumePrompt("<think>\nStep one.\n\n") {
 		t.Errorf("joinNewlines does not join as expected")
 	}
-	checkRawRequest(t, 2, reqs[2])
-	if got, want := passKinds(rec), []string{PassPrefill, PassFirst, PassResume}; !slices.Equal(got, want) {
+	checkRawRequest(t, 1, reqs[1])
+	if got, want := passKinds(rec), []string{PassFirst, PassResume}; !slices.Equal(got, want) {
 		t.Errorf("passes %v, want %v", got, want)
 	}
 	// No stream was closed, and nothing generated was thrown away.
-	if rec.Passes[1].Cancelled || rec.Passes[2].Cancelled {
-		t.Errorf("cancelled flags %v %v", rec.Passes[1].Cancelled, rec.Passes[2].Cancelled)
+	if rec.Passes[0].Cancelled || rec.Passes[1].Cancelled {
+		t.Errorf("cancelled flags %v %v", rec.Passes[0].Cancelled, rec.Passes[1].Cancelled)
 	}
 	if rec.Metrics.WastedTokens != 0 {
 		t.Errorf("wasted %d, want 0", rec.Metrics.WastedTokens)
@@ -251,25 +252,20 @@ func TestRunCutBySteps(t *testing.T) {
 	}
 	// The resume evaluated the budget message and the closing tag only;
 	// exact, since the fake's counts follow the tokens.
-	res := rec.Passes[2]
-	if res.ResumeEvalEstimate || res.ResumeEvalTokens != f.evaluated[2] {
-		t.Errorf("resume eval %d (estimate %v), server evaluated %d", res.ResumeEvalTokens, res.ResumeEvalEstimate, f.evaluated[2])
+	res := rec.Passes[1]
+	if res.ResumeEvalEstimate || res.ResumeEvalTokens != f.evaluated[1] {
+		t.Errorf("resume eval %d (estimate %v), server evaluated %d", res.ResumeEvalTokens, res.ResumeEvalEstimate, f.evaluated[1])
 	}
 	// ... and the separator, which the server stripped from its cache.
-	if f.evaluated[2] != len(f.tokenize("\n\n"+joinNewlines("\n\n", DefaultBudgetMessage)+"</think>")) {
-		t.Errorf("fake evaluated %d (cache not reused?)", f.evaluated[2])
+	if f.evaluated[1] != len(f.tokenize("\n\n"+joinNewlines("\n\n", DefaultBudgetMessage)+"</think>")) {
+		t.Errorf("fake evaluated %d (cache not reused?)", f.evaluated[1])
 	}
 	if rec.Metrics.ResumeEvalTokens != res.ResumeEvalTokens || rec.Metrics.ResumePromptMS != res.PromptEvalMS {
 		t.Errorf("metrics resume %d %v", rec.Metrics.ResumeEvalTokens, rec.Metrics.ResumePromptMS)
 	}
-	// eval_tps comes from the first pass with a final chunk: the cut pass
-	// if its final chunk raced the cancellation, else the resume.
-	evalPass := rec.Passes[1]
-	if evalPass.EvalMS == 0 {
-		evalPass = res
-	}
-	if !near(rec.Metrics.EvalTPS, float64(evalPass.EvalCount)/(evalPass.EvalMS/1000)) {
-		t.Errorf("eval_tps %v, passes %+v", rec.Metrics.EvalTPS, rec.Passes)
+	// eval_tps is eval_count over eval_ms, every pass's.
+	if m := rec.Metrics; m.EvalCount != rec.Passes[0].EvalCount+res.EvalCount || !near(m.EvalTPS, float64(m.EvalCount)/(m.EvalMS/1000)) {
+		t.Errorf("eval %d in %vms at %v/s, passes %+v", m.EvalCount, m.EvalMS, m.EvalTPS, rec.Passes)
 	}
 }
 
@@ -333,12 +329,12 @@ func TestRunContinueAfterLength(t *testing.T) {
 	if rec.CutReason != "" || rec.Answer != "The answer is 4." {
 		t.Errorf("cut %q answer %q", rec.CutReason, rec.Answer)
 	}
-	if got, want := passKinds(rec), []string{PassPrefill, PassFirst, PassContinue}; !slices.Equal(got, want) {
+	if got, want := passKinds(rec), []string{PassFirst, PassContinue}; !slices.Equal(got, want) {
 		t.Errorf("passes %v", got)
 	}
 	reqs := f.reqs()
-	if want := basePrompt + strings.Join(naturalScript[:16], ""); reqs[2].Prompt != want {
-		t.Errorf("continue prompt %q, want %q", reqs[2].Prompt, want)
+	if want := basePrompt + strings.Join(naturalScript[:16], ""); reqs[1].Prompt != want {
+		t.Errorf("continue prompt %q, want %q", reqs[1].Prompt, want)
 	}
 	if rec.Metrics.AnswerTokens != 5 || rec.Metrics.ThinkingTokens != 13 {
 		t.Errorf("tokens %d %d", rec.Metrics.ThinkingTokens, rec.Metrics.AnswerTokens)
@@ -493,7 +489,7 @@ func TestRunChunkedAndWithoutLogprobs(t *testing.T) {
 			}
 			// Every generated token is accounted for: from logprobs, or
 			// reconciled with eval_count (less the end-of-sequence token).
-			p := rec.Passes[1]
+			p := rec.Passes[0]
 			if p.Tokens != len(naturalScript) {
 				t.Errorf("pass tokens %d, want %d", p.Tokens, len(naturalScript))
 			}

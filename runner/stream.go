@@ -233,6 +233,11 @@ func (rn *run) consume(ctx context.Context, at time.Duration, u unit, out Output
 		}
 		rn.lastThink = at
 		decide(rn.emit(ctx, hooks.KindToken, hooks.PhaseThinking, u.text, at))
+	} else if u.n == 0 && out.Thinking != "" {
+		// Text with no token of its own: a step separator the server
+		// stripped from the end of a token it sent (segment.go). Hooks
+		// still see it, so that the token events spell the trace.
+		decide(rn.emit(ctx, hooks.KindToken, hooks.PhaseThinking, u.text, at))
 	}
 	for _, s := range steps {
 		rn.steps++

@@ -32,8 +32,12 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(ios.ErrOut, "\nThe runaway model never closes its thinking; rein cut it after %d steps (%s),\n"+
-		"closed the trace with the budget message, and the resume reused the KV cache:\n"+
-		"it evaluated %d prompt tokens to get the answer.\n", rec.Steps, rec.CutReason, rec.Metrics.ResumeEvalTokens)
+	m := rec.Metrics
+	fmt.Fprintf(ios.ErrOut, "\nThe runaway model never closes its thinking; rein cut it after %d steps (%s)\n"+
+		"and closed the trace with the budget message. The resume sent %d prompt tokens:\n"+
+		"the KV cache held %d of them (the prompt and the thinking), and the server\n"+
+		"evaluated the other %d (the budget message, the closing tag, and what the\n"+
+		"cache had dropped) to get the answer.\n", rec.Steps, rec.CutReason, m.ResumePromptTokens,
+		max(m.ResumePromptTokens-m.ResumeEvalTokens, 0), m.ResumeEvalTokens)
 	return nil
 }

@@ -89,7 +89,7 @@ var (
 )
 
 // needModels returns the server with the test models created.
-func needModels(t *testing.T) *ollamatest.Server {
+func needModels(t testing.TB) *ollamatest.Server {
 	t.Helper()
 	s := ollamatest.Need(t, srv)
 	modelsOnce.Do(func() {

@@ -149,6 +149,9 @@ type lockedHook struct {
 	h  hooks.Hook
 }
 
+// WatchOnly is the hook's own (hooks.Watcher).
+func (l lockedHook) WatchOnly() bool { return hooks.IsWatchOnly(l.h) }
+
 func (l lockedHook) OnEvent(ctx context.Context, ev *hooks.Event) hooks.Decision {
 	l.mu.Lock()
 	defer l.mu.Unlock()
