@@ -133,7 +133,7 @@ func TestLoadSuite(t *testing.T) {
 }
 
 func TestBuiltinSuites(t *testing.T) {
-	if got := BuiltinSuites(); !reflect.DeepEqual(got, []string{"demo", "seed"}) {
+	if got := BuiltinSuites(); !reflect.DeepEqual(got, []string{"demo", "seed", "tiny"}) {
 		t.Errorf("BuiltinSuites() = %q", got)
 	}
 	if _, ok := BuiltinSuite("nope"); ok {

@@ -129,6 +129,13 @@ func prepareModel(ctx context.Context, ios *IOStreams, h benchHost, model string
 		}
 	}
 	if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
+		if ok, cerr := createTiny(ctx, ios, h, model); cerr != nil {
+			return 0, cerr
+		} else if ok {
+			show, err = h.client.Show(ctx, &api.ShowRequest{Model: model})
+		}
+	}
+	if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
 		return 0, modelNotFoundError{model}
 	}
 	if err != nil {
