@@ -4,27 +4,29 @@
 // thinking when a budget is spent, resumes for an answer and records
 // everything in a Record.
 //
-// A run is a sequence of passes, each one streaming request:
+// A run is a sequence of passes, each one streaming request that the
+// server itself ends (segment.go, which says why: ollama/ollama#17131):
 //
-//   - prefill: the rendered prompt with num_predict 1, sent only by runs
-//     whose first pass may be closed before its final chunk (a hook that
-//     may cut at any token, a budget cut that cannot wait for a segment's
-//     end; see needPrefill). It loads the model and evaluates the prompt,
-//     so load and prompt figures come from the server whatever happens to
-//     the first pass. Its one token is thrown away; the next pass finds
-//     the prompt in the server's cache. Other runs take these figures from
-//     the first pass's final chunk, and their first token comes as soon as
-//     from Ollama itself.
-//   - first: /api/generate with raw:true, think:false, shift:false,
-//     truncate:false and logprobs (one entry per sampled token, so token
-//     counts are exact). A thinking token budget goes to the server as
-//     num_predict; the other budgets are hooks, and a cut closes the stream.
+//   - prefill: the rendered prompt with num_predict 1, only for runs whose
+//     first pass may be closed before its final chunk (see needPrefill).
+//   - first: /api/generate with raw:true, think:false, truncate:false, shift
+//     false where the server takes it per request, and logprobs (one entry
+//     per sampled token, so token counts are exact). A thinking token budget
+//     goes to the server as num_predict; a step budget, and the loop
+//     detector once it suspects a loop, send the step separator as a stop
+//     sequence; the time budget sizes num_predict from the time left.
+//   - segment: the thinking goes on after a pass the server ended at a step
+//     boundary or at a segment's token limit, on the cached prefix.
+//   - probe: a trial answer at a step boundary (probe.go).
 //   - resume: after a cut, the prompt, the output up to the cut point, the
 //     budget message and the closing tag, so that the server reuses its
 //     cache for everything but the new text.
-//   - continue: the server stopped at num_predict inside the answer.
+//   - continue: the server stopped inside the answer.
 //   - wait: the model closed its thinking with fewer than MinSteps steps;
 //     its closing tag is dropped and "Wait" appended.
+//
+// Cuts by hooks other than the built-in budgets, and Ctrl-C, close the
+// stream; the wedge guard (wedge.go) covers those.
 //
 // Models whose format Ollama parses in Go (gpt-oss harmony, built-in
 // renderers) go through /api/chat instead, and resume with an assistant
