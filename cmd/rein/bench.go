@@ -67,7 +67,7 @@ func newBenchCmd(ios *IOStreams) *cobra.Command {
 
 func newBenchCmdWith(opts *BenchOptions) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "bench --suite FILE|seed|demo --models A,B [flags]",
+		Use:   "bench --suite FILE|seed|demo|tiny --models A,B [flags]",
 		Short: "Run a suite over models × budgets × repeats and record every run",
 		Long: `Run every case of a suite on every model, under every budget, a number of
 times, and append one record per run to a results JSONL file (-o, default
@@ -78,9 +78,11 @@ reasoning on the reasoning axis (--reason-in, --consensus). Turn results
 into tables and plots with ` + "`rein report`" + `.
 
 The suite is a YAML file, or a built-in one: seed (questions that expose
-weak reasoning models) or demo (cases for the scripted demo models; with no
+weak reasoning models), demo (cases for the scripted demo models; with no
 --models it runs on them and creates them where they are missing, and with
-no --host and no server at OLLAMA_HOST it starts a private one).
+no --host and no server at OLLAMA_HOST it starts a private one) or tiny
+(200 problems for the learned tiny reasoner, models/tiny, in English and
+French; with no --models it runs on rein-tiny/reasoner, as demo does).
 
 Budgets are comma-separated: steps=N, think-tokens=N, think-time=DURATION,
 loop=K (0: off) and none, combined with + (steps=8+think-tokens=2000). A bare
@@ -110,8 +112,8 @@ otherwise, whatever the checks say.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&opts.Models, "models", nil, "models to run, comma-separated or repeated (default with --suite demo: the demo models)")
-	f.StringVar(&opts.Suite, "suite", "", "suite: a YAML file, or the built-in seed or demo (required)")
+	f.StringSliceVar(&opts.Models, "models", nil, "models to run, comma-separated or repeated (default with --suite demo: the demo models; with tiny: rein-tiny/reasoner)")
+	f.StringVar(&opts.Suite, "suite", "", "suite: a YAML file, or the built-in seed, demo or tiny (required)")
 	f.StringVar(&opts.Budgets, "budgets", bench.KeyNone, "budgets, comma-separated: steps=N, think-tokens=N, think-time=D, loop=K, none; + combines")
 	f.IntVar(&opts.Repeats, "repeats", 1, "runs of each model × case × budget; repeat r samples with seed --seed+r")
 	f.IntVar(&opts.Seed, "seed", 0, "sampling seed of the first repeat")

@@ -25,7 +25,9 @@ func newDemoCmd(ios *IOStreams) *cobra.Command {
 		Short: "Run rein on the built-in runaway-thinking model (what `make demo` runs)",
 		Long: `Create the built-in scripted demo models and run rein on the runaway one:
 its thinking loops forever, and the step budget cuts it and still gets an
-answer. Uses the Ollama server at OLLAMA_HOST when one answers; otherwise it
+answer. Then the learned tiny reasoner (models/tiny) counts a list with no
+budget (and overthinks), with --max-steps 4 (and answers wrong), and follows
+a chain that loops until the loop detector cuts it. Uses the Ollama server at OLLAMA_HOST when one answers; otherwise it
 starts a private server on loopback from REIN_OLLAMA_BIN or the binary that
 scripts/build-ollama.sh cached, and stops it afterwards.`,
 		Args: cobra.NoArgs,

@@ -39,5 +39,5 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		"evaluated the other %d (the budget message, the closing tag, and what the\n"+
 		"cache had dropped) to get the answer.\n", rec.Steps, rec.CutReason, m.ResumePromptTokens,
 		max(m.ResumePromptTokens-m.ResumeEvalTokens, 0), m.ResumeEvalTokens)
-	return nil
+	return demoTiny(ctx, opts, c)
 }
