@@ -115,21 +115,16 @@ func (rn *run) planSegment(kind string, np int) int {
 		if rate := rn.thinkRate(); rate > 0 {
 			n = max(1, int((d-rn.thinkClock()).Seconds()*rate))
 		}
-		limit = min(cmpZero(limit, n), SegmentTokens)
+		if limit == 0 {
+			limit = SegmentTokens
+		}
+		limit = min(limit, n)
 	}
 	if limit > 0 && limit < np {
 		rn.seg.limit = limit
 		return limit
 	}
 	return np
-}
-
-// cmpZero returns a, or b when a is 0.
-func cmpZero(a, b int) int {
-	if a == 0 {
-		return b
-	}
-	return min(a, b)
 }
 
 // segmented reports whether the current pass ends by itself at a point

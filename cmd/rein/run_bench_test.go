@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/rein-dev/rein/internal/ollamatest"
 	"github.com/rein-dev/rein/models/scripted"
 	"github.com/rein-dev/rein/runner"
 )
@@ -22,17 +23,7 @@ func BenchmarkRunVsOllama(b *testing.B) {
 		b.Skip("no ollama server")
 	}
 	ctx := context.Background()
-	spec := testModels["t/runaway"]
-	spec.Size = scripted.Presets["0.6b"]
-	m, err := scripted.Build(spec)
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir, _ := os.MkdirTemp("", "rein-bench-*")
-	defer os.RemoveAll(dir)
-	if err := scripted.Create(ctx, s.Client, "b/runaway-0.6b", m, dir); err != nil {
-		b.Fatal(err)
-	}
+	createRunaway06b(ctx, b, s)
 	r := &runner.Runner{Backend: s.Client}
 	// Warm up: load the model at the context size the runs use.
 	if _, err := r.Run(ctx, &runner.Request{Model: "b/runaway-0.6b", Prompt: "Warm up.", Think: true, MaxThinkTokens: 8, NumCtx: 4096, OnLimit: runner.OnLimitStop}); err != nil {
@@ -91,15 +82,7 @@ func BenchmarkSegments(b *testing.B) {
 		b.Skip("no ollama server")
 	}
 	ctx := context.Background()
-	spec := testModels["t/runaway"]
-	spec.Size = scripted.Presets["0.6b"]
-	m, err := scripted.Build(spec)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := scripted.Create(ctx, s.Client, "b/runaway-0.6b", m, ""); err != nil {
-		b.Fatal(err)
-	}
+	createRunaway06b(ctx, b, s)
 	r := &runner.Runner{Backend: s.Client}
 	req := func(segmented bool) *runner.Request {
 		q := &runner.Request{Model: "b/runaway-0.6b", Prompt: "How many r's are in strawberry?", Think: true,
@@ -136,4 +119,21 @@ func BenchmarkSegments(b *testing.B) {
 	b.ReportMetric(seg/n, "segmented-tok/s")
 	b.ReportMetric(ratio/n, "segmented/stream")
 	b.ReportMetric(passes/n, "passes/run")
+}
+
+// createRunaway06b creates b/runaway-0.6b on the server: the runaway
+// reasoner with the per-token cost of a real 0.6B 4-bit model.
+func createRunaway06b(ctx context.Context, b *testing.B, s *ollamatest.Server) {
+	b.Helper()
+	spec := testModels["t/runaway"]
+	spec.Size = scripted.Presets["0.6b"]
+	m, err := scripted.Build(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir, _ := os.MkdirTemp("", "rein-bench-*")
+	defer os.RemoveAll(dir)
+	if err := scripted.Create(ctx, s.Client, "b/runaway-0.6b", m, dir); err != nil {
+		b.Fatal(err)
+	}
 }
