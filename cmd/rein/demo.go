@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/ollama/ollama/api"
-	"github.com/rein-dev/rein/internal/ollamatest"
+	"github.com/rein-dev/rein/internal/localserver"
 	"github.com/rein-dev/rein/models/scripted"
 	"github.com/spf13/cobra"
 )
@@ -53,7 +53,7 @@ func connect(ctx context.Context, ios *IOStreams) (c *api.Client, stop func(), e
 		return c, func() {}, nil
 	}
 	fmt.Fprintln(ios.ErrOut, dim(ios, "no Ollama server answers at OLLAMA_HOST; starting a private one on loopback"))
-	s, err := ollamatest.Start(ctx, ollamatest.Options{})
+	s, err := localserver.Start(ctx, localserver.Options{})
 	if err != nil {
 		return nil, nil, fmt.Errorf("start ollama: %w", err)
 	}

@@ -1,4 +1,4 @@
-package ollamatest
+package localserver
 
 import (
 	"context"
