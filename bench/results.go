@@ -61,6 +61,10 @@ type Metrics struct {
 	ResumePromptMS   float64 `json:"resume_prompt_ms"`
 	ResumeEvalTokens float64 `json:"resume_eval_tokens"`
 	WastedTokens     float64 `json:"wasted_tokens"`
+	// ProbeTokens and ProbeMS are the answer probes' cost (agree=K,
+	// confidence=P): 0 for a run that did not probe.
+	ProbeTokens float64 `json:"probe_tokens"`
+	ProbeMS     float64 `json:"probe_ms"`
 	// Resumes and ClockMS are absent from records rein wrote before they
 	// existed: nil there (see Resumed and FirstToken).
 	Resumes *float64 `json:"resumes"`
