@@ -1,0 +1,213 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ollama/ollama/api"
+)
+
+// silentServer accepts connections and never answers: the server that
+// hung rein run, rein models and rein version forever (issue 18).
+func silentServer(t *testing.T) *url.URL {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c) // held open, never read
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return &url.URL{Scheme: "http", Host: ln.Addr().String()}
+}
+
+// fakeNDJSON is a fake NDJSON server: it answers every request after
+// headerDelay with the given lines, flushed one by one, then stays silent
+// for stall before it ends the response.
+func fakeNDJSON(t *testing.T, headerDelay time.Duration, lines []string, stall time.Duration) *url.URL {
+	t.Helper()
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(headerDelay):
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		w.WriteHeader(http.StatusOK)
+		for _, l := range lines {
+			w.Write([]byte(l + "\n"))
+			w.(http.Flusher).Flush()
+		}
+		select {
+		case <-time.After(stall):
+		case <-r.Context().Done():
+		}
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return &url.URL{Scheme: "http", Host: ln.Addr().String()}
+}
+
+func TestClientSilentServer(t *testing.T) {
+	u := silentServer(t)
+	c := NewClient(u, Timeouts{Connect: time.Second, Describe: 200 * time.Millisecond, Stream: 400 * time.Millisecond, Idle: time.Second})
+	cases := []struct {
+		name  string
+		call  func(ctx context.Context) error
+		limit time.Duration
+		env   string
+	}{
+		{"version", func(ctx context.Context) error { _, err := c.Version(ctx); return err }, 200 * time.Millisecond, EnvDescribeTimeout},
+		{"tags", func(ctx context.Context) error { _, err := c.List(ctx); return err }, 200 * time.Millisecond, EnvDescribeTimeout},
+		{"ps", func(ctx context.Context) error { _, err := c.ListRunning(ctx); return err }, 200 * time.Millisecond, EnvDescribeTimeout},
+		{"show", func(ctx context.Context) error { _, err := c.Show(ctx, &api.ShowRequest{Model: "m"}); return err }, 200 * time.Millisecond, EnvDescribeTimeout},
+		{"generate", func(ctx context.Context) error {
+			return c.Generate(ctx, &api.GenerateRequest{Model: "m"}, func(api.GenerateResponse) error { return nil })
+		}, 400 * time.Millisecond, EnvStreamTimeout},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			start := time.Now()
+			err := tc.call(ctx)
+			took := time.Since(start)
+			var te *TimeoutError
+			if !errors.As(err, &te) {
+				t.Fatalf("err = %v, want a TimeoutError", err)
+			}
+			if took < tc.limit || took > tc.limit+2*time.Second {
+				t.Errorf("took %v, want about %v", took, tc.limit)
+			}
+			msg := err.Error()
+			for _, want := range []string{u.Host, tc.env, tc.limit.String()} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error %q does not name %q", msg, want)
+				}
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error has several lines: %q", msg)
+			}
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				t.Errorf("error is not a net.Error timeout")
+			}
+		})
+	}
+}
+
+func TestClientStreamLimits(t *testing.T) {
+	chunk := `{"model":"m","response":"a","done":false}`
+	final := `{"model":"m","response":"","done":true,"done_reason":"stop"}`
+	cases := []struct {
+		name      string
+		header    time.Duration // the server's wait before its headers
+		lines     []string
+		stall     time.Duration // silence after the lines
+		t         Timeouts
+		wantErr   string // "" for none; else "headers" or "idle"
+		wantChunk int
+	}{
+		// A stream's headers may wait for the model to load: the describe
+		// limit does not apply to them.
+		{"slow headers within the stream limit", 300 * time.Millisecond, []string{chunk, final}, 0,
+			Timeouts{Describe: 100 * time.Millisecond, Stream: 2 * time.Second, Idle: time.Second}, "", 2},
+		{"headers past the stream limit", time.Second, []string{chunk, final}, 0,
+			Timeouts{Describe: 100 * time.Millisecond, Stream: 200 * time.Millisecond, Idle: time.Second}, "headers", 0},
+		// Three chunks, then nothing: the idle limit ends it.
+		{"silent mid-stream", 0, []string{chunk, chunk, chunk}, 5 * time.Second,
+			Timeouts{Describe: time.Second, Stream: time.Second, Idle: 300 * time.Millisecond}, "idle", 3},
+		{"no limits", 100 * time.Millisecond, []string{chunk, final}, 0, Timeouts{}, "", 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			u := fakeNDJSON(t, tc.header, tc.lines, tc.stall)
+			c := NewClient(u, tc.t)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			n := 0
+			err := c.Generate(ctx, &api.GenerateRequest{Model: "m"}, func(api.GenerateResponse) error { n++; return nil })
+			if n != tc.wantChunk {
+				t.Errorf("got %d chunks, want %d", n, tc.wantChunk)
+			}
+			var te *TimeoutError
+			switch tc.wantErr {
+			case "":
+				if err != nil {
+					t.Fatalf("err = %v, want none", err)
+				}
+			default:
+				if !errors.As(err, &te) {
+					t.Fatalf("err = %v, want a TimeoutError", err)
+				}
+				if te.Idle != (tc.wantErr == "idle") {
+					t.Errorf("Idle = %v, want %v (%v)", te.Idle, tc.wantErr == "idle", err)
+				}
+				if !strings.Contains(err.Error(), u.Host) {
+					t.Errorf("error %q does not name the server", err)
+				}
+			}
+		})
+	}
+}
+
+func TestTimeoutsFromEnv(t *testing.T) {
+	cases := []struct {
+		name    string
+		env     map[string]string
+		want    Timeouts
+		wantErr string
+	}{
+		{"defaults", nil, DefaultTimeouts(), ""},
+		{"set", map[string]string{EnvDescribeTimeout: "5s", EnvStreamTimeout: "20m", EnvIdleTimeout: "0", EnvConnectTimeout: "1s"},
+			Timeouts{Connect: time.Second, Describe: 5 * time.Second, Stream: 20 * time.Minute}, ""},
+		{"not a duration", map[string]string{EnvIdleTimeout: "soon"}, Timeouts{}, EnvIdleTimeout},
+		{"negative", map[string]string{EnvStreamTimeout: "-1s"}, Timeouts{}, EnvStreamTimeout},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, k := range []string{EnvConnectTimeout, EnvDescribeTimeout, EnvStreamTimeout, EnvIdleTimeout} {
+				t.Setenv(k, tc.env[k])
+			}
+			got, err := TimeoutsFromEnv()
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
