@@ -10,25 +10,24 @@ import (
 	"github.com/rein-dev/rein/hooks"
 )
 
-// Runner runs one job and returns its run record as a JSON object (issue
-// 3's keys: run_id, model, prompt, thinking, answer, steps, cut_reason,
-// done_reason, loop_repeats, token_ms, metrics, hardware, model_digest,
-// ollama_version, error). On an error or an interruption it should still
+// Runner runs one job and returns its record (HostRunner runs it with the
+// runner on one server). On an error or an interruption it should still
 // return the record it has (cut_reason "error" or "interrupted"); Run
 // writes it. The runner maps the job to a request: Prompt, Case.System,
 // Seed, and the budget (MaxSteps, MaxThinkTokens, MaxThinkTime,
 // LoopCut()), and should set keep_alive so the model stays loaded; a
-// Warmup job only needs to load the model. Run adds its keys to the
-// returned map before writing it.
+// Warmup job only needs to load the model. Run fills the bench's keys
+// (case, variant, budget, repeat, seed, reasoning, check) before writing
+// the record.
 type Runner interface {
-	Run(ctx context.Context, job Job) (record map[string]any, err error)
+	Run(ctx context.Context, job Job) (*Record, error)
 }
 
 // RunnerFunc adapts a function to Runner.
-type RunnerFunc func(ctx context.Context, job Job) (map[string]any, error)
+type RunnerFunc func(ctx context.Context, job Job) (*Record, error)
 
 // Run calls f.
-func (f RunnerFunc) Run(ctx context.Context, job Job) (map[string]any, error) { return f(ctx, job) }
+func (f RunnerFunc) Run(ctx context.Context, job Job) (*Record, error) { return f(ctx, job) }
 
 // Options configure Run.
 type Options struct {
@@ -233,10 +232,8 @@ func (w *worker) warmup(ctx context.Context, j Job) error {
 		wj := j
 		wj.Warmup, wj.Budget, wj.Repeat = true, WarmupBudget, -1
 		rec, err := w.r.Run(ctx, wj)
-		if err == nil {
-			if e, _ := rec["error"].(string); e != "" {
-				err = errors.New(e)
-			}
+		if err == nil && rec != nil && rec.Error != "" {
+			err = errors.New(rec.Error)
 		}
 		if err != nil {
 			wu.err = fmt.Errorf("warm-up of %s: %w", j.Model, err)
@@ -249,37 +246,28 @@ func (w *worker) warmup(ctx context.Context, j Job) error {
 func (w *worker) one(ctx context.Context, j Job) {
 	rec, err := w.r.Run(ctx, j)
 	if rec == nil {
-		rec = map[string]any{"model": j.Model, "prompt": j.Prompt, "thinking": "", "answer": "",
-			"cut_reason": hooks.ReasonError}
+		rec = &Record{}
+		rec.Time, rec.Prompt, rec.CutReason = time.Now(), j.Prompt, hooks.ReasonError
 		if ctx.Err() != nil {
-			rec["cut_reason"] = hooks.ReasonInterrupted
+			rec.CutReason = hooks.ReasonInterrupted
 		}
 	}
-	if err != nil {
-		if e, _ := rec["error"].(string); e == "" {
-			rec["error"] = err.Error()
-		}
+	if err != nil && rec.Error == "" {
+		rec.Error = err.Error()
 	}
-	if m, _ := rec["model"].(string); m == "" {
-		rec["model"] = j.Model
+	if rec.Model == "" {
+		rec.Model = j.Model
 	}
-	id := ""
 	if j.Case != nil {
-		id = j.Case.ID
+		rec.Case = j.Case.ID
 	}
-	rec["case"], rec["variant"], rec["budget"] = id, j.Variant, j.Budget.Text
-	rec["repeat"], rec["seed"] = j.Repeat, j.Seed
-	if j.Reasoning != "" {
-		rec["reasoning"] = j.Reasoning
-	}
-	var check *CheckResult
+	rec.Variant, rec.Budget, rec.Repeat, rec.Seed = j.Variant, j.Budget.Text, j.Repeat, j.Seed
+	rec.Reasoning, rec.Check = j.Reasoning, nil
 	if j.Case != nil && j.Case.Check != nil {
-		thinking, _ := rec["thinking"].(string)
-		answer, _ := rec["answer"].(string)
-		pass, detail := j.Case.Check.Score(thinking, answer)
-		check = &CheckResult{Pass: pass, Detail: detail}
+		pass, detail := j.Case.Check.Score(rec.Thinking, rec.Answer)
+		rec.Check = &CheckResult{Pass: pass, Detail: detail}
 	}
-	rec["check"] = check
+	check := rec.Check
 	werr := w.b.out.Append(rec)
 	w.countConnFailure(ctx, err, rec)
 
@@ -295,12 +283,10 @@ func (w *worker) one(ctx context.Context, j Job) {
 	}
 	s := b.sum
 	s.Ran++
-	cut, _ := rec["cut_reason"].(string)
-	e, _ := rec["error"].(string)
 	switch {
-	case cut == hooks.ReasonInterrupted:
+	case rec.CutReason == hooks.ReasonInterrupted:
 		s.Interrupted++ // retried next time, not scored
-	case e != "" || cut == hooks.ReasonError:
+	case rec.Error != "" || rec.CutReason == hooks.ReasonError:
 		s.Errors++ // retried next time, not scored
 	case check == nil:
 		s.Unchecked++
@@ -316,7 +302,7 @@ func (w *worker) one(ctx context.Context, j Job) {
 // countConnFailure keeps count of the runner's runs in a row that could
 // not reach its server, and stops the bench when there are too many: the
 // server is down, and the rest of the matrix waits for the next Run.
-func (w *worker) countConnFailure(ctx context.Context, err error, rec map[string]any) {
+func (w *worker) countConnFailure(ctx context.Context, err error, rec *Record) {
 	limit := w.b.opts.MaxConnFailures
 	if limit == 0 {
 		limit = 3
@@ -333,8 +319,7 @@ func (w *worker) countConnFailure(ctx context.Context, err error, rec map[string
 	n := w.connFails
 	w.mu.Unlock()
 	if n >= limit {
-		host, _ := rec["host"].(string)
-		w.b.fail(&ServerDownError{Host: host, Failures: n, Cause: err.Error()})
+		w.b.fail(&ServerDownError{Host: rec.Host, Failures: n, Cause: err.Error()})
 	}
 }
 

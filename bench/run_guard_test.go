@@ -40,10 +40,10 @@ func TestRunStopsOnDeadServer(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "results.jsonl")
 			var n atomic.Int32
 			f := &fakeRunner{answers: answers}
-			r := RunnerFunc(func(ctx context.Context, j Job) (map[string]any, error) {
+			r := RunnerFunc(func(ctx context.Context, j Job) (*Record, error) {
 				i := n.Add(1)
 				if tt.dies > 0 && i >= tt.dies || tt.every > 0 && i%tt.every == 0 {
-					return map[string]any{"model": j.Model, "host": "127.0.0.1:11434", "cut_reason": "error"}, refused
+					return failed(j, "127.0.0.1:11434"), refused
 				}
 				return f.Run(ctx, j)
 			})
@@ -78,7 +78,7 @@ func TestRunLocksResults(t *testing.T) {
 	started := make(chan struct{})
 	release := make(chan struct{})
 	var once atomic.Bool
-	first := RunnerFunc(func(ctx context.Context, j Job) (map[string]any, error) {
+	first := RunnerFunc(func(ctx context.Context, j Job) (*Record, error) {
 		if once.CompareAndSwap(false, true) {
 			close(started)
 			<-release
@@ -120,10 +120,10 @@ func TestRunSummaryCountsEachRunOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var n atomic.Int32
-	r := RunnerFunc(func(rctx context.Context, j Job) (map[string]any, error) {
+	r := RunnerFunc(func(rctx context.Context, j Job) (*Record, error) {
 		switch n.Add(1) {
 		case 3:
-			return map[string]any{"model": j.Model, "cut_reason": "error"}, errors.New("boom")
+			return failed(j, ""), errors.New("boom")
 		case 10:
 			cancel()
 			return (&fakeRunner{answers: answers, block: true}).Run(rctx, j)
@@ -138,4 +138,11 @@ func TestRunSummaryCountsEachRunOnce(t *testing.T) {
 		sum.Passed+sum.Failed+sum.Unchecked+sum.Errors+sum.Interrupted != sum.Ran {
 		t.Errorf("summary %+v: each run counted once", sum)
 	}
+}
+
+// failed is the record of a run that ended in an error on host.
+func failed(j Job, host string) *Record {
+	rec := &Record{Host: host}
+	rec.Model, rec.CutReason = j.Model, "error"
+	return rec
 }

@@ -26,7 +26,7 @@ type fakeRunner struct {
 	err     error
 }
 
-func (f *fakeRunner) Run(ctx context.Context, j Job) (map[string]any, error) {
+func (f *fakeRunner) Run(ctx context.Context, j Job) (*Record, error) {
 	f.mu.Lock()
 	f.calls = append(f.calls, j)
 	f.mu.Unlock()
@@ -38,13 +38,12 @@ func (f *fakeRunner) Run(ctx context.Context, j Job) (map[string]any, error) {
 			break
 		}
 	}
-	rec := map[string]any{"run_id": "r", "model": j.Model, "prompt": j.Prompt, "thinking": "hmm",
-		"answer": f.answers[j.Case.ID], "steps": 2, "cut_reason": "", "runner": f.name,
-		"metrics": map[string]any{"thinking_tokens": 10}}
+	rec := &Record{Host: f.name}
+	rec.RunID, rec.Model, rec.Prompt, rec.Thinking = "r", j.Model, j.Prompt, "hmm"
+	rec.Answer, rec.Steps, rec.Metrics.ThinkingTokens = f.answers[j.Case.ID], 2, 10
 	if f.block && !j.Warmup {
 		<-ctx.Done()
-		rec["cut_reason"] = "interrupted"
-		rec["answer"] = ""
+		rec.CutReason, rec.Answer = "interrupted", ""
 		return rec, ctx.Err()
 	}
 	if f.err != nil {
@@ -138,7 +137,7 @@ func TestRun(t *testing.T) {
 	// The raw record keeps the runner's keys and has check: null.
 	data, _ := os.ReadFile(out)
 	if !strings.Contains(string(data), `"check":null`) || !strings.Contains(string(data), `"budget":"steps=2"`) ||
-		!strings.Contains(string(data), `"variant":"fr"`) || !strings.Contains(string(data), `"runner":""`) {
+		!strings.Contains(string(data), `"variant":"fr"`) || !strings.Contains(string(data), `"host":""`) || !strings.Contains(string(data), `"run_id":"r"`) {
 		t.Errorf("records lack keys:\n%.600s", data)
 	}
 
@@ -206,7 +205,7 @@ func TestRunCancelLosesNothing(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "results.jsonl")
 	ctx, cancel := context.WithCancel(context.Background())
 	var started atomic.Int32
-	blocker := RunnerFunc(func(ctx context.Context, j Job) (map[string]any, error) {
+	blocker := RunnerFunc(func(ctx context.Context, j Job) (*Record, error) {
 		if started.Add(1) == 4 { // cancel once 3 runs are done and 1 in flight
 			cancel()
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -19,7 +18,6 @@ import (
 	"github.com/rein-dev/rein/bench"
 	"github.com/rein-dev/rein/consensus"
 	"github.com/rein-dev/rein/hooks"
-	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/models/scripted"
 	"github.com/rein-dev/rein/runner"
 )
@@ -224,8 +222,8 @@ func benchRun(ctx context.Context, opts *BenchOptions) error {
 	}
 	var runners []bench.Runner
 	for _, h := range hosts {
-		runners = append(runners, &benchRunner{client: h.client, host: h.url.Host, maxTokens: opts.MaxTokens,
-			numCtx: numCtx, keepAlive: keepAlive, now: opts.Now, profiles: profiles})
+		runners = append(runners, &bench.HostRunner{Backend: h.client, Host: h.url.Host, MaxTokens: opts.MaxTokens,
+			NumCtx: numCtx, KeepAlive: keepAlive, Now: opts.Now, Profiles: profiles})
 	}
 
 	hostWord := "host"
@@ -383,9 +381,6 @@ func (o *BenchOptions) contextFor(jobs []bench.Job, model string, train int) int
 	return n
 }
 
-// consensusAxis prefixes a consensus point on the reasoning axis.
-const consensusAxis = "consensus="
-
 // reasonings lays out the reasoning axis from --reason-in and --consensus
 // (see bench.Job.Reasoning); nil when neither is given.
 func (o *BenchOptions) reasonings() ([]string, error) {
@@ -421,7 +416,7 @@ func (o *BenchOptions) reasonings() ([]string, error) {
 		if len(langs) < 2 {
 			return nil, usageErrorf("--consensus %q: a consensus needs two languages or more, joined by + (en+zh+fr)", set)
 		}
-		if err := add(consensusAxis + strings.Join(langs, "+")); err != nil {
+		if err := add(bench.ConsensusAxis + strings.Join(langs, "+")); err != nil {
 			return nil, err
 		}
 	}
@@ -436,95 +431,6 @@ func consensusSets(flag []string) []string {
 		return flag
 	}
 	return []string{strings.Join(flag, "+")}
-}
-
-// benchRunner runs bench jobs on one Ollama host with the runner.
-type benchRunner struct {
-	client    runner.Backend
-	host      string
-	maxTokens int
-	numCtx    map[string]int
-	keepAlive *api.Duration
-	now       func() time.Time
-	profiles  []models.Profile // the built-ins with the user's profile file
-}
-
-// warmupReason is the abort that ends a warm-up run once the model is
-// loaded and the prompt evaluated.
-const warmupReason = "warm-up done"
-
-// request maps a job to a runner request.
-func (b *benchRunner) request(job bench.Job) *runner.Request {
-	seed := job.Seed
-	req := &runner.Request{
-		Model: job.Model, Prompt: job.Prompt, Think: true,
-		MaxTokens: b.maxTokens, NumCtx: b.numCtx[job.Model], KeepAlive: b.keepAlive, Seed: &seed,
-		MaxSteps: job.Budget.MaxSteps, MaxThinkTokens: job.Budget.MaxThinkTokens,
-		MaxThinkTime: job.Budget.MaxThinkTime, Loop: job.Budget.LoopCut(),
-		ExitOnAgreement: job.Budget.Agree, ExitOnConfidence: job.Budget.Confidence, ProbeKey: consensus.Normalise,
-	}
-	if job.Case != nil {
-		req.System = job.Case.System
-	}
-	if job.Reasoning != "" && !strings.HasPrefix(job.Reasoning, consensusAxis) {
-		req = consensus.ChainRequest(req, job.Reasoning, hooks.DetectLanguage(job.Prompt))
-	}
-	if job.Warmup {
-		// The runner's prefill pass loads the model and evaluates the
-		// prompt with the bench's num_ctx; the run ends at its start.
-		req.MaxSteps, req.MaxThinkTokens, req.MaxThinkTime, req.Loop = 0, 0, 0, 0
-		req.ExitOnAgreement, req.ExitOnConfidence = 0, 0
-		req.Hooks = []hooks.Hook{hooks.Func(func(_ context.Context, ev *hooks.Event) hooks.Decision {
-			if ev.Kind == hooks.KindRunStart {
-				return hooks.Decision{Action: hooks.Abort, Reason: warmupReason}
-			}
-			return hooks.Decision{}
-		})}
-	}
-	return req
-}
-
-// Run runs a job and returns its run record as a JSON object, with the
-// host that ran it.
-func (b *benchRunner) Run(ctx context.Context, job bench.Job) (map[string]any, error) {
-	r := &runner.Runner{Backend: b.client, Now: b.now, Profiles: b.profiles}
-	var rec *runner.Record
-	var err error
-	if langs, ok := strings.CutPrefix(job.Reasoning, consensusAxis); ok && !job.Warmup {
-		var chains []consensus.Chain
-		for _, l := range strings.Split(langs, "+") {
-			chains = append(chains, consensus.Chain{Lang: l})
-		}
-		rec, err = consensus.Run(ctx, r, b.request(job), chains, consensus.Options{Now: b.now})
-	} else {
-		rec, err = r.Run(ctx, b.request(job))
-	}
-	if job.Warmup && errors.Is(err, runner.ErrAborted) && ctx.Err() == nil {
-		rec.Error, err = "", nil
-	}
-	var se api.StatusError
-	if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
-		err = fmt.Errorf("%w: %w", modelNotFoundError{job.Model}, err)
-	}
-	m, jerr := recordMap(rec)
-	if jerr != nil {
-		return nil, errors.Join(err, jerr)
-	}
-	m["host"] = b.host
-	return m, err
-}
-
-// recordMap turns a run record into its JSON object.
-func recordMap(rec *runner.Record) (map[string]any, error) {
-	data, err := json.Marshal(rec)
-	if err != nil {
-		return nil, fmt.Errorf("run record: %w", err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("run record: %w", err)
-	}
-	return m, nil
 }
 
 func summaryLine(s benchSummary, elapsed time.Duration) string {

@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"github.com/ollama/ollama/envconfig"
+
+	"github.com/rein-dev/rein/models"
 )
 
 // humanize turns an error chain into one sentence that says what to do next.
@@ -25,14 +27,12 @@ func humanize(err error) string {
 }
 
 // modelNotFoundError carries the model name of a 404 so main can say how to pull it.
-type modelNotFoundError struct{ name string }
-
-func (e modelNotFoundError) Error() string { return "model " + e.name + " not found" }
+type modelNotFoundError = models.NotFoundError
 
 func notFoundModel(err error) string {
 	var mnf modelNotFoundError
 	if errors.As(err, &mnf) {
-		return mnf.name
+		return mnf.Name
 	}
 	return ""
 }
