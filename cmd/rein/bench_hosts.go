@@ -136,7 +136,7 @@ func prepareModel(ctx context.Context, ios *IOStreams, h benchHost, model string
 		}
 	}
 	if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
-		return 0, modelNotFoundError{model}
+		return 0, modelNotFoundError{Name: model}
 	}
 	if err != nil {
 		if ctx.Err() != nil {

@@ -369,7 +369,7 @@ func runError(ctx context.Context, err error, model string) error {
 	}
 	var se api.StatusError
 	if errors.As(err, &se) && se.StatusCode == 404 {
-		return modelNotFoundError{model}
+		return modelNotFoundError{Name: model}
 	}
 	return fmt.Errorf("run %s: %w", model, err)
 }

@@ -62,7 +62,7 @@ func showRun(ctx context.Context, opts *ShowOptions) error {
 	if err != nil {
 		var se api.StatusError
 		if errors.As(err, &se) && se.StatusCode == 404 {
-			return fmt.Errorf("%w: %w", modelNotFoundError{opts.Model}, se)
+			return fmt.Errorf("%w: %w", modelNotFoundError{Name: opts.Model}, se)
 		}
 		return err
 	}
