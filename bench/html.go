@@ -31,6 +31,12 @@ figure svg { max-width: 100%; height: auto; }
 {{range .Cells}}<tr>{{range $i, $c := .}}<td{{if ge $i $.TextCols}} class="n"{{end}}>{{$c}}</td>{{end}}</tr>
 {{end}}</table>
 <p class="note">{{.Note}}</p>
+<h2>Accuracy against mean thinking tokens, by budget kind</h2>
+<table>
+<tr>{{range .KindHeader}}<th>{{.}}</th>{{end}}</tr>
+{{range .KindCells}}<tr>{{range $i, $c := .}}<td{{if and (ge $i $.KindTextCols) (lt $i $.KindLast)}} class="n"{{end}}>{{$c}}</td>{{end}}</tr>
+{{end}}</table>
+<p class="note">{{.KindNote}}</p>
 <h2>Decode speed against trace length</h2>
 <ul>{{range .Slopes}}<li>{{.}}</li>{{end}}</ul>
 {{range .Plots}}<figure id="{{.Name}}">{{.SVG}}</figure>
@@ -46,6 +52,7 @@ var xmlPrologRE = regexp.MustCompile(`(?s)^\s*<\?xml.*?\?>\s*(<!DOCTYPE[^>]*>\s*
 // inline SVG.
 func writeHTML(w io.Writer, results []Result, rows []Row, plots []Plot, opts ReportOptions) error {
 	header, cells := table(rows, opts)
+	kheader, kcells := kindTable(KindPoints(results))
 	type fig struct {
 		Name string
 		SVG  template.HTML
@@ -61,8 +68,14 @@ func writeHTML(w io.Writer, results []Result, rows []Row, plots []Plot, opts Rep
 		"Cells":    cells,
 		"TextCols": 2 + b2i(opts.ByVariant),
 		"Note":     tableNote,
-		"Slopes":   slopeLines(results),
-		"Plots":    figs,
-		"Warnings": opts.Warnings,
+		// The budget kinds table (report_kinds.go).
+		"KindHeader":   kheader,
+		"KindCells":    kcells,
+		"KindTextCols": kindTextCols(kheader),
+		"KindLast":     len(kheader) - 1,
+		"KindNote":     kindNote,
+		"Slopes":       slopeLines(results),
+		"Plots":        figs,
+		"Warnings":     opts.Warnings,
 	})
 }

@@ -116,10 +116,10 @@ type Plot struct {
 const plotW, plotH = 8 * vg.Inch, 5 * vg.Inch
 
 // Plots draws the report's plots: speed (decode speed against position in
-// the trace, one line per model), accuracy (accuracy against the median
-// thinking tokens of each budget, one line per model, points labelled with
-// the budget) and lengths (histograms of thinking length for correct and
-// wrong answers).
+// the trace, one line per model), accuracy (accuracy against the mean
+// thinking tokens of each budget, answer probes included, one series per
+// budget kind and model, points labelled with the budget; KindPoints) and
+// lengths (histograms of thinking length for correct and wrong answers).
 func Plots(results []Result) ([]Plot, error) {
 	results = reasoningSeries(results)
 	var models []string
@@ -202,40 +202,57 @@ func speedPlot(results []Result, models []string) (*plot.Plot, error) {
 }
 
 func accuracyPlot(results []Result, models []string) (*plot.Plot, error) {
-	p := newPlot("Accuracy against thinking budget", "median thinking tokens of the budget", "accuracy")
-	rows := Report(results, ReportOptions{})
+	p := newPlot("Accuracy against mean thinking tokens, by budget kind",
+		"mean thinking tokens (answer probes included)", "accuracy")
+	points := KindPoints(results)
+	// One series per model × budget kind; the kind alone names it when
+	// there is one model.
+	type series struct {
+		name   string
+		xys    plotter.XYs
+		labels []string
+	}
+	var all []*series
+	byName := map[string]*series{}
 	right := 0.0
-	for i, m := range models {
-		var xys plotter.XYs
-		var labels []string
-		for _, r := range rows {
-			if r.Model == m && r.Checked > 0 && !math.IsNaN(r.ThinkP50) {
-				xys = append(xys, plotter.XY{X: r.ThinkP50, Y: r.Accuracy})
-				right = max(right, r.ThinkP50)
-				labels = append(labels, r.Budget)
-			}
-		}
-		if len(xys) == 0 {
+	for _, pt := range points {
+		if pt.Checked == 0 {
 			continue
 		}
-		idx := make([]int, len(xys))
+		name := pt.Kind
+		if len(models) > 1 {
+			name = pt.Model + " · " + pt.Kind
+		}
+		s := byName[name]
+		if s == nil {
+			s = &series{name: name}
+			byName[name] = s
+			all = append(all, s)
+		}
+		s.xys = append(s.xys, plotter.XY{X: pt.ThinkMean, Y: pt.Accuracy})
+		s.labels = append(s.labels, pt.Budget)
+		right = max(right, pt.ThinkMean)
+	}
+	for i, s := range all {
+		idx := make([]int, len(s.xys))
 		for j := range idx {
 			idx[j] = j
 		}
 		slices.SortStableFunc(idx, func(a, b int) int {
-			return cmpFloat(xys[a].X, xys[b].X)
+			return cmpFloat(s.xys[a].X, s.xys[b].X)
 		})
-		sx, sl := make(plotter.XYs, len(xys)), make([]string, len(xys))
+		sx, sl := make(plotter.XYs, len(s.xys)), make([]string, len(s.xys))
 		for j, k := range idx {
-			sx[j], sl[j] = xys[k], labels[k]
+			sx[j], sl[j] = s.xys[k], s.labels[k]
 		}
-		l, s, err := plotter.NewLinePoints(sx)
+		l, sc, err := plotter.NewLinePoints(sx)
 		if err != nil {
 			return nil, err
 		}
 		c, shape := modelStyle(i)
-		l.Color, s.Color, s.Shape = c, c, shape
+		l.Color, sc.Color, sc.Shape = c, c, shape
 		l.Width = vg.Points(1.5)
+		sc.Radius = vg.Points(3.5)
 		lab, err := plotter.NewLabels(plotter.XYLabels{XYs: sx, Labels: sl})
 		if err != nil {
 			return nil, err
@@ -246,8 +263,8 @@ func accuracyPlot(results []Result, models []string) (*plot.Plot, error) {
 			lab.TextStyle[j].XAlign = draw.XLeft
 		}
 		lab.Offset = vg.Point{X: vg.Points(4), Y: vg.Points(3)}
-		p.Add(l, s, lab)
-		p.Legend.Add(m, l, s)
+		p.Add(l, sc, lab)
+		p.Legend.Add(s.name, l, sc)
 	}
 	// Room for the legend above 100% and for the labels on the right.
 	p.Y.Min, p.Y.Max = 0, 1.3

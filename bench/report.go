@@ -304,7 +304,7 @@ func WriteMarkdown(w io.Writer, results []Result, rows []Row, opts ReportOptions
 		b.WriteString("- " + s + "\n")
 	}
 	b.WriteString("\n![decode speed](speed.png)\n\n")
-	b.WriteString("## Accuracy against thinking budget\n\n![accuracy](accuracy.png)\n\n")
+	writeKindsMarkdown(&b, KindPoints(results))
 	b.WriteString("## Thinking length, correct and wrong answers\n\n![thinking length](lengths.png)\n")
 	if len(opts.Warnings) > 0 {
 		b.WriteString("\n## Notes\n\n")
