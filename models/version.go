@@ -44,9 +44,26 @@ var serverFeatures = []struct {
 	{"v0.33.3", func(c *ServerCaps) { c.CachedCount = true }},
 }
 
+// OpenAIVersion is the version the openai backend reports for a server
+// that speaks the OpenAI completions protocol (llama-server, vLLM,
+// SGLang, Ollama's /v1), which gives no engine version.
+const OpenAIVersion = "openai-completions"
+
+// openAICaps is what rein can count on over that protocol: logprobs (the
+// completions request's logprobs field; an engine that sends none leaves
+// the counts to the usage), and a context and shift fixed when the engine
+// starts, which no request can change. Cached prompt tokens come where the
+// engine sends usage.prompt_tokens_details, not by version; no engine
+// writes Ollama's cache-slot line.
+var openAICaps = ServerCaps{Version: OpenAIVersion, Known: true, Logprobs: true, LoadFixed: true}
+
 // CapsFor returns the capabilities of a server that reports version
-// (as /api/version does: "0.17.4", "0.24.0-rc1", "v0.34.4").
+// (as /api/version does: "0.17.4", "0.24.0-rc1", "v0.34.4"), or
+// OpenAIVersion.
 func CapsFor(version string) ServerCaps {
+	if version == OpenAIVersion {
+		return openAICaps
+	}
 	c := ServerCaps{Version: version, DebugCacheLine: true}
 	v := strings.TrimSpace(version)
 	if v != "" && v[0] != 'v' {
