@@ -43,13 +43,15 @@ type Options struct {
 // ChainRequest is the request of a chain that reasons in lang and answers
 // in promptLang (the prompt's language): the thinking prefix in lang and,
 // when the two differ, the instruction to answer in promptLang added to
-// the system prompt. An empty or unknown lang leaves the reasoning alone.
+// the system prompt. An empty or unknown lang leaves the reasoning alone,
+// and a prompt whose language is unknown (hooks.LangUnknown) gets no
+// instruction.
 // Everything else, budgets included, is base's.
 func ChainRequest(base *runner.Request, lang, promptLang string) *runner.Request {
 	q := *base
 	if p := ThinkPrefix(lang); p != "" {
 		q.ThinkPrefix = p
-		if promptLang != "" && !strings.EqualFold(promptLang, lang) {
+		if hooks.KnownLanguage(promptLang) && !strings.EqualFold(promptLang, lang) {
 			q.SystemNote = AnswerInstruction(promptLang)
 		}
 	}

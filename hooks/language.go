@@ -28,15 +28,37 @@ const minLetters = 12
 // maxDetectBytes bounds the text one detection reads.
 const maxDetectBytes = 2048
 
-// DetectLanguage returns the ISO 639-1 code of text's language, or ""
-// when it cannot tell: the text is too short, has no language, or the
-// detectors disagree. Han, kana and hangul count three letters each, since
-// one character carries a word. A script only one of rein's languages uses
-// (Han, kana, hangul, Arabic) settles it; Russian and Ukrainian are told
-// apart by their own letters; a Latin-script text needs its function words
-// to agree with the trigram model (see agreeWithFunctionWords), so that it
-// is unsure rather than wrong.
+// LangUnknown is the label of a text whose language the detector cannot
+// tell: too little text, no language (a formula, a list of names), or a
+// detection it is not sure of.
+const LangUnknown = "unknown"
+
+// KnownLanguage reports whether code is a language the detector was sure
+// of: neither LangUnknown nor "" (no text, or a record from before the
+// label existed).
+func KnownLanguage(code string) bool { return code != "" && code != LangUnknown }
+
+// DetectLanguage returns the ISO 639-1 code of text's language,
+// LangUnknown when it cannot tell (the text is too short, has no language,
+// or the detectors disagree), and "" when there is no text at all. Han,
+// kana and hangul count three letters each, since one character carries a
+// word. A script only one of rein's languages uses (Han, kana, hangul,
+// Arabic) settles it; Russian and Ukrainian are told apart by their own
+// letters; a Latin-script text needs its function words to agree with the
+// trigram model (see agreeWithFunctionWords), so that it is unsure rather
+// than wrong.
 func DetectLanguage(text string) string {
+	if strings.TrimSpace(text) == "" {
+		return ""
+	}
+	if lang := detectLanguage(text); lang != "" {
+		return lang
+	}
+	return LangUnknown
+}
+
+// detectLanguage is DetectLanguage with "" for unsure.
+func detectLanguage(text string) string {
 	if !hasLetters(text, minLetters) {
 		return ""
 	}
@@ -82,11 +104,11 @@ type Languages struct {
 }
 
 // Consistent reports whether every detected language is the same; parts
-// with no language ("") are ignored.
+// whose language is unknown (or that have no text) are ignored.
 func (l Languages) Consistent() bool {
 	seen := ""
 	for _, c := range []string{l.Prompt, l.Thinking, l.Answer} {
-		if c == "" {
+		if !KnownLanguage(c) {
 			continue
 		}
 		if seen != "" && c != seen {
@@ -142,8 +164,8 @@ func (h *LanguageSwitch) OnEvent(_ context.Context, ev *Event) Decision {
 	}
 	lang := DetectLanguage(h.buf.String())
 	h.buf.Reset()
-	if lang == "" {
-		return Decision{}
+	if !KnownLanguage(lang) {
+		return Decision{} // a switch is only between confident labels
 	}
 	if h.first == "" {
 		h.first, h.current = lang, lang

@@ -13,9 +13,17 @@ func TestDetectLanguage(t *testing.T) {
 		{"Primero sumo los dos números y luego compruebo el resultado.", "es"},
 		{"Сначала сложим два числа, а потом проверим сумму.", "ru"},
 		{"首先把两个数字加起来，然后检查结果是否正确。", "zh"},
-		{"42", ""},
-		{"x = 3.14", ""},
+		{"42", LangUnknown},
+		{"x = 3.14", LangUnknown},
+		// No text: nothing to label.
 		{"", ""},
+		{" \n\t", ""},
+		// Too little text to be sure.
+		{"Ok.", LangUnknown},
+		{"Hmm, wait.", LangUnknown},
+		{"Bon.", LangUnknown},
+		{"Да, верно.", LangUnknown},
+		{"好的", LangUnknown},
 		// Short traces: the trigram model alone got these wrong.
 		{"Let me think.\n\nWait, let me re-read the question.", "en"},
 		{"Hmm, wait. Let me check again.", "en"},
@@ -29,10 +37,15 @@ func TestDetectLanguage(t *testing.T) {
 		{"好的，我来想一想。", "zh"},
 		{"首先计算17乘以23。", "zh"},
 		// Unsure, rather than wrong.
-		{"Strawberry: s-t-r-a-w-b-e-r-r-y", ""},
-		{"Paris, London, Berlin, Madrid", ""},
-		{"func main() { fmt.Println(x) }", ""},
-		{"Мы приехали в Київ вчера", ""},
+		{"Strawberry: s-t-r-a-w-b-e-r-r-y", LangUnknown},
+		{"Paris, London, Berlin, Madrid", LangUnknown},
+		{"func main() { fmt.Println(x) }", LangUnknown},
+		{"Мы приехали в Київ вчера", LangUnknown},
+		// Short traces of each language a test names (issue 18).
+		{"Okay, so the user wants the sum. Let me add them.", "en"},
+		{"Donc il faut trouver la somme. Je vais les additionner.", "fr"},
+		{"Итак, нужно найти сумму. Сложим их.", "ru"},
+		{"所以需要求和。我把它们加起来。", "zh"},
 	} {
 		if got := DetectLanguage(tc.text); got != tc.want {
 			t.Errorf("DetectLanguage(%q) = %q, want %q", tc.text, got, tc.want)
@@ -50,6 +63,9 @@ func TestLanguagesConsistent(t *testing.T) {
 		{Languages{"", "", ""}, true},
 		{Languages{"ru", "en", "ru"}, false},
 		{Languages{"zh", "zh", ""}, true},
+		{Languages{"en", LangUnknown, "en"}, true},
+		{Languages{LangUnknown, "fr", "fr"}, true},
+		{Languages{LangUnknown, "fr", "de"}, false},
 	} {
 		if got := tc.l.Consistent(); got != tc.want {
 			t.Errorf("%+v.Consistent() = %v, want %v", tc.l, got, tc.want)
@@ -99,6 +115,9 @@ func TestLanguageSwitchConfident(t *testing.T) {
 		{"names between", en + strings.Repeat("Paris, Lyon, Marseille, Toulouse, Nice. ", 11) + en, ""},
 		{"to French", en + strings.Repeat("Attends, je vais vérifier la somme une fois de plus. ", 9), "en→fr"},
 		{"to Chinese", en + strings.Repeat("等等，我再检查一下这个和是否正确。", 9), "en→zh"},
+		// The first confident label is where a trace starts from.
+		{"unsure, then English, then Russian", strings.Repeat("x = 17 * 23 = 391; ", 25) + en + strings.Repeat("Теперь я проверю ответ ещё раз по-русски. ", 12), "en→ru"},
+		{"unsure windows only", strings.Repeat("x = 17 * 23 = 391; 391 / 23 = 17; ", 40), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

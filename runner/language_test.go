@@ -25,8 +25,8 @@ func TestRecordLanguages(t *testing.T) {
 	}{
 		{"Combien font deux plus deux ? Réponds avec soin.", hooks.Languages{Prompt: "fr", Thinking: "fr", Answer: "fr"}, true},
 		{"What is two plus two? Please answer carefully.", hooks.Languages{Prompt: "en", Thinking: "fr", Answer: "fr"}, false},
-		// "2+2?" has no language: it is ignored.
-		{"2+2?", hooks.Languages{Prompt: "", Thinking: "fr", Answer: "fr"}, true},
+		// "2+2?" has no language: it is unknown, and ignored.
+		{"2+2?", hooks.Languages{Prompt: hooks.LangUnknown, Thinking: "fr", Answer: "fr"}, true},
 	} {
 		f := newFakeServer(t, frenchModel())
 		r, _ := newTestRunner(f)
