@@ -107,12 +107,16 @@ func NewClient(base *url.URL, t Timeouts) *api.Client {
 
 // ClientFromEnvironment is api.ClientFromEnvironment with the limits of
 // TimeoutsFromEnv: the server is OLLAMA_HOST's.
-func ClientFromEnvironment() (*api.Client, error) {
+func ClientFromEnvironment() (*api.Client, error) { return ClientFor(envconfig.Host()) }
+
+// ClientFor returns a client of the server at base with the limits of
+// TimeoutsFromEnv.
+func ClientFor(base *url.URL) (*api.Client, error) {
 	t, err := TimeoutsFromEnv()
 	if err != nil {
 		return nil, err
 	}
-	return NewClient(envconfig.Host(), t), nil
+	return NewClient(base, t), nil
 }
 
 // HTTPClient returns an HTTP client whose requests are bounded by t.

@@ -15,6 +15,7 @@ import (
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/envconfig"
 
+	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/models/scripted"
 )
 
@@ -51,9 +52,12 @@ func (o *BenchOptions) connectHosts(ctx context.Context, private bool) ([]benchH
 	}
 	var hosts []benchHost
 	for _, u := range urls {
-		c := api.NewClient(u, http.DefaultClient)
+		c, err := models.ClientFor(u)
+		if err != nil {
+			return nil, nil, err
+		}
 		vctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err := c.Version(vctx)
+		_, err = c.Version(vctx)
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {

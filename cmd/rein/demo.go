@@ -8,6 +8,7 @@ import (
 
 	"github.com/ollama/ollama/api"
 	"github.com/rein-dev/rein/internal/localserver"
+	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/models/scripted"
 	"github.com/spf13/cobra"
 )
@@ -42,7 +43,7 @@ scripts/build-ollama.sh cached, and stops it afterwards.`,
 // connect returns a client for the server at OLLAMA_HOST, or starts a
 // private one when none answers. stop is never nil.
 func connect(ctx context.Context, ios *IOStreams) (c *api.Client, stop func(), err error) {
-	c, err = api.ClientFromEnvironment()
+	c, err = models.ClientFromEnvironment()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ollama/ollama/api"
+	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/models/scripted"
 	"github.com/spf13/cobra"
 )
@@ -39,7 +40,7 @@ type MakeModelOptions struct {
 }
 
 func newMakeModelCmd(ios *IOStreams) *cobra.Command {
-	opts := &MakeModelOptions{IO: ios, Client: api.ClientFromEnvironment}
+	opts := &MakeModelOptions{IO: ios, Client: models.ClientFromEnvironment}
 	cmd := &cobra.Command{
 		Use:   "make-model NAME",
 		Short: "Generate a scripted reasoning model (GGUF) and create it in Ollama",

@@ -25,7 +25,7 @@ type ModelsOptions struct {
 }
 
 func newModelsCmd(ios *IOStreams) *cobra.Command {
-	opts := &ModelsOptions{IO: ios, Client: api.ClientFromEnvironment, Profiles: models.LoadProfiles}
+	opts := &ModelsOptions{IO: ios, Client: models.ClientFromEnvironment, Profiles: models.LoadProfiles}
 	cmd := &cobra.Command{
 		Use:     "models",
 		Aliases: []string{"ls"},

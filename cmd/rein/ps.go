@@ -25,7 +25,7 @@ type PsOptions struct {
 }
 
 func newPsCmd(ios *IOStreams) *cobra.Command {
-	opts := &PsOptions{IO: ios, Client: api.ClientFromEnvironment}
+	opts := &PsOptions{IO: ios, Client: models.ClientFromEnvironment}
 	cmd := &cobra.Command{
 		Use:   "ps",
 		Short: "List the models Ollama has loaded, and where they sit (GPU/CPU)",

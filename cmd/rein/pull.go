@@ -29,7 +29,7 @@ type PullOptions struct {
 }
 
 func newPullCmd(ios *IOStreams) *cobra.Command {
-	opts := &PullOptions{IO: ios, Client: api.ClientFromEnvironment}
+	opts := &PullOptions{IO: ios, Client: models.ClientFromEnvironment}
 	cmd := &cobra.Command{
 		Use:   "pull MODEL...",
 		Short: "Pull models from a registry into Ollama, with progress",

@@ -18,6 +18,7 @@ import (
 
 	"github.com/rein-dev/rein/consensus"
 	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/runner"
 )
 
@@ -92,7 +93,7 @@ type RunOptions struct {
 const defaultLoop = 3
 
 func newRunCmd(ios *IOStreams) *cobra.Command {
-	return newRunCmdWith(&RunOptions{IO: ios, Client: api.ClientFromEnvironment, Now: time.Now})
+	return newRunCmdWith(&RunOptions{IO: ios, Client: models.ClientFromEnvironment, Now: time.Now})
 }
 
 func newRunCmdWith(opts *RunOptions) *cobra.Command {

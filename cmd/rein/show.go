@@ -33,7 +33,7 @@ type ShowOptions struct {
 const showTemplateLines = 12
 
 func newShowCmd(ios *IOStreams) *cobra.Command {
-	opts := &ShowOptions{IO: ios, Client: api.ClientFromEnvironment, Profiles: models.LoadProfiles}
+	opts := &ShowOptions{IO: ios, Client: models.ClientFromEnvironment, Profiles: models.LoadProfiles}
 	cmd := &cobra.Command{
 		Use:   "show MODEL",
 		Short: "Show the profile, thinking tags, capabilities, template and figures of a model",

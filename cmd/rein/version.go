@@ -6,6 +6,8 @@ import (
 
 	"github.com/ollama/ollama/api"
 	"github.com/spf13/cobra"
+
+	"github.com/rein-dev/rein/models"
 )
 
 func init() { subcommands = append(subcommands, newVersionCmd) }
@@ -16,7 +18,7 @@ type VersionOptions struct {
 }
 
 func newVersionCmd(ios *IOStreams) *cobra.Command {
-	opts := &VersionOptions{IO: ios, Client: api.ClientFromEnvironment}
+	opts := &VersionOptions{IO: ios, Client: models.ClientFromEnvironment}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print rein's version and the version of the Ollama server it reaches",
