@@ -144,7 +144,14 @@ func New(cfg Config) (*Proxy, error) {
 	if ttl == 0 {
 		ttl = DefaultCacheTTL
 	}
-	p.backend = newCachedBackend(api.NewClient(&up, hc), ttl)
+	// The runs' own requests wait at most the client limits (models.Timeouts);
+	// what passes through unchanged is bounded by its client.
+	timeouts, err := models.TimeoutsFromEnv()
+	if err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	bc := &http.Client{Transport: models.WithTimeouts(tr, timeouts), CheckRedirect: hc.CheckRedirect}
+	p.backend = newCachedBackend(api.NewClient(&up, bc), ttl)
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(&up) // scheme, host and base path of the upstream; Host too
