@@ -89,6 +89,10 @@ type Config struct {
 	// Logf, when set, receives diagnostics: recovered panics and upstream
 	// errors on passed-through requests.
 	Logf func(format string, args ...any)
+	// ShutdownGrace is how long Serve lets the streams in flight end by
+	// themselves once its context ends, before it cuts them; 0 means
+	// DefaultShutdownGrace.
+	ShutdownGrace time.Duration
 }
 
 // Proxy is an http.Handler that serves Ollama's API with budgets.

@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log"
 	"net"
-	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
@@ -279,11 +276,6 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 		l.Close()
 		return usageErrorf("--upstream %s is the proxy itself", up.Host)
 	}
-	p, err := proxy.New(cfg)
-	if err != nil {
-		l.Close()
-		return err
-	}
 	if !loopback {
 		errf("rein: warning: listening on %s, beyond this machine: anyone who can reach it can use the models at %s, with no authentication", addr, up.Redacted())
 	}
@@ -292,35 +284,12 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 		errf("rein proxy: logging runs to %s", logPath)
 	}
 
-	srv := &http.Server{
-		Handler:           p,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    1 << 20,
-		ErrorLog:          log.New(lineWriterFunc(errf), "rein proxy: ", 0),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
+	go func() { served <- proxy.Serve(ctx, l, cfg) }()
 	if opts.Ready != nil {
 		opts.Ready(addr)
 	}
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	// Stop accepting; give streams in flight a moment, then cut them (which
-	// cancels their upstream generations).
-	sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
-	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
-	}
-	return nil
+	return <-served
 }
 
 // checkListen refuses a --listen address beyond loopback without
@@ -386,12 +355,4 @@ func runLine(rec *runner.Record) string {
 		s += ", error: " + oneLine(rec.Error)
 	}
 	return s
-}
-
-// lineWriterFunc adapts a printf function to an io.Writer for log.Logger.
-type lineWriterFunc func(format string, a ...any)
-
-func (f lineWriterFunc) Write(b []byte) (int, error) {
-	f("%s", strings.TrimRight(string(b), "\n"))
-	return len(b), nil
 }
