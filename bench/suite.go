@@ -5,12 +5,11 @@
 package bench
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -109,8 +108,13 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // the suite's name when the file gives none. Unknown keys, duplicate ids,
 // missing prompts, bad regular expressions and empty checks are errors.
 func ParseSuite(name string, data []byte) (*Suite, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var raw rawSuite
+	decoded := true
+	if err := dec.Decode(&raw); errors.Is(err, io.EOF) {
+		decoded = false
+	} else if err != nil {
 		msg := err.Error()
 		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 			line, _ := strconv.Atoi(m[1])
@@ -118,10 +122,10 @@ func ParseSuite(name string, data []byte) (*Suite, error) {
 		}
 		return nil, &SuiteError{name, 0, strings.TrimPrefix(msg, "yaml: ")}
 	}
-	d := &decoder{file: name}
-	s := d.suite(&doc)
-	if len(d.errs) > 0 {
-		return nil, errors.Join(d.errs...)
+	k := &checker{file: name}
+	s := k.suite(&raw, decoded)
+	if len(k.errs) > 0 {
+		return nil, errors.Join(k.errs...)
 	}
 	s.File = name
 	return s, nil
@@ -215,286 +219,4 @@ func (r *lineReader) Read(p []byte) (int, error) {
 	n := copy(p, r.data[r.pos:r.ends[r.line-1]])
 	r.pos += n
 	return n, nil
-}
-
-type decoder struct {
-	file string
-	errs []error
-}
-
-func (d *decoder) errf(n *yaml.Node, format string, a ...any) {
-	line := 0
-	if n != nil {
-		line = n.Line
-	}
-	d.errs = append(d.errs, &SuiteError{d.file, line, fmt.Sprintf(format, a...)})
-}
-
-// fields walks a mapping node, calling fn with each key and value; it
-// reports duplicate keys and keys fn does not know (fn returns false).
-func (d *decoder) fields(n *yaml.Node, what string, fn func(key string, v *yaml.Node) bool) bool {
-	if n.Kind != yaml.MappingNode {
-		d.errf(n, "%s: want a mapping, got %s", what, kindName(n))
-		return false
-	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if seen[k.Value] {
-			d.errf(k, "%s: key %q given twice", what, k.Value)
-			continue
-		}
-		seen[k.Value] = true
-		if !fn(k.Value, v) {
-			d.errf(k, "%s: unknown key %q", what, k.Value)
-		}
-	}
-	return true
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "nothing"
-		}
-		return fmt.Sprintf("%q", n.Value)
-	case yaml.AliasNode:
-		return "an alias"
-	}
-	return "nothing"
-}
-
-func (d *decoder) str(n *yaml.Node, what string) string {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		d.errf(n, "%s: want a string, got %s", what, kindName(n))
-		return ""
-	}
-	return n.Value
-}
-
-func (d *decoder) strList(n *yaml.Node, what string) []string {
-	if n.Kind != yaml.SequenceNode {
-		d.errf(n, "%s: want a list, got %s", what, kindName(n))
-		return nil
-	}
-	out := make([]string, 0, len(n.Content))
-	for _, c := range n.Content {
-		s := d.str(c, what)
-		if c.Kind == yaml.ScalarNode && strings.TrimSpace(s) == "" {
-			d.errf(c, "%s: empty entry", what)
-			continue
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-func (d *decoder) suite(doc *yaml.Node) *Suite {
-	s := &Suite{}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
-		d.errf(nil, "empty suite: want a mapping with name and cases")
-		return s
-	}
-	root := doc.Content[0]
-	var casesNode *yaml.Node
-	d.fields(root, "suite", func(k string, v *yaml.Node) bool {
-		switch k {
-		case "name":
-			s.Name = d.str(v, "name")
-		case "cases":
-			casesNode = v
-		default:
-			return false
-		}
-		return true
-	})
-	if s.Name == "" {
-		base := filepath.Base(d.file)
-		s.Name = strings.TrimSuffix(base, filepath.Ext(base))
-	}
-	if root.Kind != yaml.MappingNode {
-		return s
-	}
-	if casesNode == nil {
-		d.errf(root, "suite: no cases")
-		return s
-	}
-	if casesNode.Kind != yaml.SequenceNode || len(casesNode.Content) == 0 {
-		d.errf(casesNode, "cases: want a non-empty list, got %s", kindName(casesNode))
-		return s
-	}
-	ids := map[string]int{}
-	for _, cn := range casesNode.Content {
-		c := d.caseNode(cn)
-		if c == nil {
-			continue
-		}
-		if c.ID != "" {
-			if prev, ok := ids[c.ID]; ok {
-				d.errf(cn, "case %q: duplicate id (first at line %d)", c.ID, prev)
-				continue
-			}
-			ids[c.ID] = cn.Line
-		}
-		s.Cases = append(s.Cases, c)
-	}
-	return s
-}
-
-func (d *decoder) caseNode(n *yaml.Node) *Case {
-	c := &Case{Line: n.Line}
-	what := "case"
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == "id" {
-				what = fmt.Sprintf("case %q", n.Content[i+1].Value)
-			}
-		}
-	}
-	ok := d.fields(n, what, func(k string, v *yaml.Node) bool {
-		switch k {
-		case "id":
-			c.ID = strings.TrimSpace(d.str(v, what+": id"))
-			if c.ID == "" && v.Kind == yaml.ScalarNode {
-				d.errf(v, "%s: empty id", what)
-			} else if strings.ContainsAny(c.ID, "|\n") {
-				d.errf(v, "%s: id must not contain '|' or a newline", what)
-			}
-		case "prompt":
-			c.Prompt = d.str(v, what+": prompt")
-		case "prompts":
-			c.Prompts = map[string]string{}
-			d.fields(v, what+": prompts", func(lang string, p *yaml.Node) bool {
-				text := d.str(p, fmt.Sprintf("%s: prompts.%s", what, lang))
-				switch {
-				case strings.TrimSpace(lang) == "" || strings.ContainsAny(lang, "|\n"):
-					d.errf(p, "%s: bad language key %q", what, lang)
-				case strings.TrimSpace(text) == "" && p.Kind == yaml.ScalarNode:
-					d.errf(p, "%s: prompts.%s is empty", what, lang)
-				}
-				c.Prompts[lang] = text
-				return true
-			})
-		case "system":
-			c.System = d.str(v, what+": system")
-		case "tags":
-			c.Tags = d.strList(v, what+": tags")
-		case "models":
-			c.Models = d.strList(v, what+": models")
-			for _, p := range c.Models {
-				if _, err := path.Match(p, ""); err != nil {
-					d.errf(v, "%s: models: bad pattern %q", what, p)
-				}
-			}
-		case "check":
-			c.Check = d.check(v, what+": check")
-		default:
-			return false
-		}
-		return true
-	})
-	if !ok {
-		return nil
-	}
-	if !hasKey(n, "id") {
-		d.errf(n, "case: missing id")
-	}
-	if strings.TrimSpace(c.Prompt) == "" {
-		d.errf(n, "%s: missing prompt", what)
-	}
-	return c
-}
-
-func hasKey(n *yaml.Node, key string) bool {
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return true
-		}
-	}
-	return false
-}
-
-func (d *decoder) check(n *yaml.Node, what string) *Check {
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return nil // "check:" with nothing: no check
-	}
-	c := &Check{}
-	kinds := 0
-	list := func(v *yaml.Node, key string) []string {
-		kinds++
-		l := d.strList(v, what+"."+key)
-		if v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
-			d.errf(v, "%s.%s: empty list", what, key)
-		}
-		return l
-	}
-	var tolNode *yaml.Node
-	d.fields(n, what, func(k string, v *yaml.Node) bool {
-		switch k {
-		case "contains_all":
-			c.ContainsAll = list(v, k)
-		case "contains_any":
-			c.ContainsAny = list(v, k)
-		case "not_contains":
-			c.NotContains = list(v, k)
-		case "one_of":
-			c.OneOf = list(v, k)
-		case "regex":
-			kinds++
-			c.Regex = d.str(v, what+".regex")
-			if c.Regex == "" && v.Kind == yaml.ScalarNode {
-				d.errf(v, "%s.regex: empty", what)
-			} else if re, err := regexp.Compile(c.Regex); err != nil {
-				d.errf(v, "%s.regex: bad regex: %v", what, err)
-			} else {
-				c.re = re
-			}
-		case "number":
-			kinds++
-			s := d.str(v, what+".number")
-			if x, ok := parseNumberLiteral(s); ok {
-				c.Number = &x
-			} else if v.Kind == yaml.ScalarNode {
-				d.errf(v, "%s.number: %q is not a number", what, s)
-			}
-		case "tolerance":
-			tolNode = v
-			s := d.str(v, what+".tolerance")
-			x, err := strconv.ParseFloat(s, 64)
-			if err != nil || x < 0 {
-				if v.Kind == yaml.ScalarNode {
-					d.errf(v, "%s.tolerance: want a number ≥ 0, got %q", what, s)
-				}
-			}
-			c.Tolerance = x
-		case "on":
-			s := d.str(v, what+".on")
-			switch s {
-			case OnAnswer, OnThinking, OnBoth:
-				c.On = s
-			default:
-				if v.Kind == yaml.ScalarNode {
-					d.errf(v, "%s.on: want answer, thinking or both, got %q", what, s)
-				}
-			}
-		default:
-			return false
-		}
-		return true
-	})
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	if kinds == 0 {
-		d.errf(n, "%s: empty check: give contains_all, contains_any, not_contains, regex, number or one_of (or leave check out)", what)
-	}
-	if tolNode != nil && c.Number == nil {
-		d.errf(tolNode, "%s.tolerance: only applies to number", what)
-	}
-	return c
 }
