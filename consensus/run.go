@@ -31,7 +31,7 @@ type Options struct {
 	// (OLLAMA_NUM_PARALLEL).
 	Parallel int
 	// Hooks, when set, gives chain i hooks of its own, after the request's
-	// (which all chains share, so they must be safe for concurrent use).
+	// (which all chains share: Run calls them one event at a time).
 	// Stateful hooks, such as a LanguageSwitch, need one per chain.
 	Hooks func(i int) []hooks.Hook
 	// Done, when set, is called as each chain ends, one call at a time.
@@ -92,6 +92,7 @@ func Run(ctx context.Context, r *runner.Runner, base *runner.Request, chains []C
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
+	shared := lockHooks(base.Hooks)
 	for i, c := range chains {
 		q := ChainRequest(base, c.Lang, promptLang)
 		q.RunID = fmt.Sprintf("%s.%d", id, i+1)
@@ -102,7 +103,7 @@ func Run(ctx context.Context, r *runner.Runner, base *runner.Request, chains []C
 			s := *c.Seed
 			q.Seed = &s
 		}
-		q.Hooks = append([]hooks.Hook(nil), base.Hooks...)
+		q.Hooks = append([]hooks.Hook(nil), shared...)
 		if o.Hooks != nil {
 			q.Hooks = append(q.Hooks, o.Hooks(i)...)
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -76,31 +75,13 @@ func (o *RunOptions) consensusMode() bool {
 	return len(o.Consensus) > 0 || o.ConsensusSamples > 1
 }
 
-// chains lists the consensus chains: for each language of --consensus
-// (else --reason-in's, else the model's own), --consensus-samples chains,
-// with seeds seed+i when there are several.
+// chains lists the consensus chains (consensus.Layout).
 func (o *RunOptions) chains() []consensus.Chain {
 	langs := o.Consensus
-	if len(langs) == 0 {
+	if len(langs) == 0 && o.ReasonIn != "" {
 		langs = []string{o.ReasonIn}
 	}
-	var out []consensus.Chain
-	for _, l := range langs {
-		for k := range o.ConsensusSamples {
-			c := consensus.Chain{Lang: l}
-			if o.ConsensusSamples > 1 {
-				s := o.Seed + k
-				c.Seed = &s
-			}
-			out = append(out, c)
-		}
-	}
-	for i := range out {
-		if i < len(o.ConsensusModels) {
-			out[i].Model = o.ConsensusModels[i]
-		}
-	}
-	return out
+	return consensus.Layout(langs, o.ConsensusSamples, o.Seed, o.ConsensusModels)
 }
 
 // langWatch runs a LanguageSwitch hook for one run and reports what it saw.
@@ -142,34 +123,13 @@ func (w *langWatch) apply(rec *runner.Record) {
 	rec.Warnings = append(rec.Warnings, msg)
 }
 
-// lockedHook serialises a hook that every chain of a consensus shares
-// (external hooks, library hooks), since chains run in parallel.
-type lockedHook struct {
-	mu *sync.Mutex
-	h  hooks.Hook
-}
-
-// WatchOnly is the hook's own (hooks.Watcher).
-func (l lockedHook) WatchOnly() bool { return hooks.IsWatchOnly(l.h) }
-
-func (l lockedHook) OnEvent(ctx context.Context, ev *hooks.Event) hooks.Decision {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.h.OnEvent(ctx, ev)
-}
-
 // runConsensus runs the chains of --consensus / --consensus-samples, votes,
 // prints the winner's answer (and the vote table with --verbose), and logs
 // one record: the winner's, with the vote and every chain's record.
 func (opts *RunOptions) runConsensus(ctx context.Context, client runner.Backend, req *runner.Request) (*runner.Record, error) {
 	ios := opts.IO
 	chains := opts.chains()
-	base := *req
-	var mu sync.Mutex
-	base.Hooks = nil
-	for _, h := range req.Hooks {
-		base.Hooks = append(base.Hooks, lockedHook{&mu, h})
-	}
+	base := *req // consensus.Run serialises the hooks the chains share
 	watches := make([]*langWatch, len(chains))
 	profiles, err := userProfiles()
 	if err != nil {
@@ -189,7 +149,7 @@ func (opts *RunOptions) runConsensus(ctx context.Context, client runner.Backend,
 		Done: func(i int, rec *runner.Record, _ error) {
 			watches[i].apply(rec)
 			if opts.Verbose && !opts.JSON {
-				fmt.Fprintf(ios.ErrOut, "rein: chain %d/%d%s done in %s: %s\n", i+1, len(chains), chainLabel(chains[i]),
+				fmt.Fprintf(ios.ErrOut, "rein: chain %d/%d%s done in %s: %s\n", i+1, len(chains), chains[i].Label(),
 					time.Duration(rec.Metrics.WallMS*float64(time.Millisecond)).Round(time.Millisecond), shorten(rec.Answer, 60))
 			}
 		},
@@ -201,7 +161,7 @@ func (opts *RunOptions) runConsensus(ctx context.Context, client runner.Backend,
 	// Each chain's warnings, then the consensus's own (failed chains).
 	for i, ch := range c.Chains {
 		for _, w := range ch.Warnings {
-			fmt.Fprintf(ios.ErrOut, "rein: warning: chain %d%s: %s\n", i+1, chainLabel(chains[i]), w)
+			fmt.Fprintf(ios.ErrOut, "rein: warning: chain %d%s: %s\n", i+1, chains[i].Label(), w)
 		}
 	}
 	for _, w := range rec.Warnings[len(c.Chains[c.Winner].Warnings):] {
@@ -230,24 +190,6 @@ func (opts *RunOptions) runConsensus(ctx context.Context, client runner.Backend,
 		}
 	}
 	return rec, runError(ctx, err, rec.Model)
-}
-
-// chainLabel names a chain's language and model for messages.
-func chainLabel(c consensus.Chain) string {
-	var parts []string
-	if c.Lang != "" {
-		parts = append(parts, c.Lang)
-	}
-	if c.Seed != nil {
-		parts = append(parts, fmt.Sprintf("seed %d", *c.Seed))
-	}
-	if c.Model != "" {
-		parts = append(parts, c.Model)
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return " (" + strings.Join(parts, ", ") + ")"
 }
 
 // printVotes prints the vote table of a consensus run.
