@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/runlog"
 )
 
 // Runner runs one job and returns its record (HostRunner runs it with the
@@ -268,7 +269,7 @@ func (w *worker) one(ctx context.Context, j Job) {
 		rec.Check = &CheckResult{Pass: pass, Detail: detail}
 	}
 	check := rec.Check
-	werr := w.b.out.Append(rec)
+	_, werr := runlog.Finish(runlog.Output{Log: runlog.Results{LockedJSONL: w.b.out}}, rec, nil, nil)
 	w.countConnFailure(ctx, err, rec)
 
 	b := w.b

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -159,29 +158,17 @@ func (opts *RunOptions) runConsensus(ctx context.Context, client runner.Backend,
 	}
 	c := rec.Consensus
 	// Each chain's warnings, then the consensus's own (failed chains).
+	var warnings []string
 	for i, ch := range c.Chains {
 		for _, w := range ch.Warnings {
-			fmt.Fprintf(ios.ErrOut, "rein: warning: chain %d%s: %s\n", i+1, chains[i].Label(), w)
+			warnings = append(warnings, fmt.Sprintf("chain %d%s: %s", i+1, chains[i].Label(), w))
 		}
 	}
-	for _, w := range rec.Warnings[len(c.Chains[c.Winner].Warnings):] {
-		fmt.Fprintln(ios.ErrOut, "rein: warning: "+w)
+	warnings = append(warnings, rec.Warnings[len(c.Chains[c.Winner].Warnings):]...)
+	if ferr := finish(ios.ErrOut, opts.runOutput(), rec, warnings, nil); ferr != nil && err == nil {
+		err = ferr // the record is lost: a non-zero exit
 	}
-	if !opts.NoLog {
-		if path := firstNonEmptyString(opts.Log, defaultLogPath()); path != "" {
-			if lerr := writeRunLog(ios.ErrOut, path, rec); lerr != nil && err == nil {
-				err = lerr // the record is lost: a non-zero exit
-			}
-		}
-	}
-	switch {
-	case opts.JSON:
-		enc := json.NewEncoder(ios.Out)
-		enc.SetEscapeHTML(false)
-		if jerr := enc.Encode(rec); jerr != nil && err == nil {
-			err = jerr
-		}
-	default:
+	if !opts.JSON {
 		if rec.Answer != "" {
 			fmt.Fprintln(ios.Out, strings.TrimRight(rec.Answer, "\n"))
 		}

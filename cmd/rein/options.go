@@ -3,12 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/rein-dev/rein/models"
+	"github.com/rein-dev/rein/runlog"
 )
 
 // parseOptions turns repeated --option key=value flags into Ollama options.
@@ -45,34 +44,8 @@ func parseValue(v string) any {
 	return v
 }
 
-// logMaxBytes is the size at which the run log rotates to runs.jsonl.1.
-const logMaxBytes = 64 << 20
-
-// defaultLogPath is $REIN_LOG, else $XDG_STATE_HOME/rein/runs.jsonl, else
-// ~/.local/state/rein/runs.jsonl.
-func defaultLogPath() string {
-	if p := os.Getenv("REIN_LOG"); p != "" {
-		return p
-	}
-	if dir := stateDir(); dir != "" {
-		return filepath.Join(dir, "runs.jsonl")
-	}
-	return ""
-}
-
-// stateDir is rein's state folder: $XDG_STATE_HOME/rein, else
-// ~/.local/state/rein; "" when there is no home.
-func stateDir() string {
-	state := os.Getenv("XDG_STATE_HOME")
-	if state == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return ""
-		}
-		state = filepath.Join(home, ".local", "state")
-	}
-	return filepath.Join(state, "rein")
-}
+// stateDir is rein's state folder (runlog.StateDir).
+func stateDir() string { return runlog.StateDir() }
 
 // parseThink reads --think: true, false, or a level (low, medium, high).
 func parseThink(s string) (on bool, level string, err error) {

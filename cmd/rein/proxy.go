@@ -18,6 +18,7 @@ import (
 
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/proxy"
+	"github.com/rein-dev/rein/runlog"
 	"github.com/rein-dev/rein/runner"
 )
 
@@ -242,12 +243,13 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 			if opts.Verbose {
 				errf("rein proxy: %s", runLine(rec))
 			}
-			if logPath == "" {
-				return
+			var out runlog.Output
+			if logPath != "" {
+				out.Log = runlog.File{Path: logPath}
 			}
-			torn, err := hooks.AppendJSONLTorn(logPath, rec, logMaxBytes)
-			if torn > 0 {
-				errf("rein: warning: run log %s: cut off its torn last line (%d bytes of a write cut short) before appending", logPath, torn)
+			show, err := runlog.Finish(out, rec, nil, nil)
+			for _, w := range show {
+				errf("rein: warning: %s", w)
 			}
 			if err != nil {
 				mu.Lock()
@@ -255,7 +257,7 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 				logFailed = true
 				mu.Unlock()
 				if first {
-					errf("rein: warning: run log %s: %v", logPath, err)
+					errf("rein: warning: %v", err) // the proxy goes on: one warning
 				}
 			}
 		},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -335,24 +334,8 @@ func (opts *RunOptions) runOnce(ctx context.Context, client runner.Backend, req 
 	watch.apply(rec)
 	disp.end()
 	disp.announce(rec)
-	for _, w := range rec.Warnings {
-		if !slices.Contains(told, w) {
-			fmt.Fprintln(ios.ErrOut, "rein: warning: "+w)
-		}
-	}
-	if !opts.NoLog {
-		if path := firstNonEmptyString(opts.Log, defaultLogPath()); path != "" {
-			if lerr := writeRunLog(ios.ErrOut, path, rec); lerr != nil && err == nil {
-				err = lerr // the record is lost: a non-zero exit
-			}
-		}
-	}
-	if opts.JSON {
-		enc := json.NewEncoder(ios.Out)
-		enc.SetEscapeHTML(false)
-		if jerr := enc.Encode(rec); jerr != nil && err == nil {
-			err = jerr
-		}
+	if ferr := finish(ios.ErrOut, opts.runOutput(), rec, rec.Warnings, told); ferr != nil && err == nil {
+		err = ferr // the record is lost: a non-zero exit
 	}
 	if opts.Verbose {
 		printFigures(ios.ErrOut, rec) // stderr, so --json keeps stdout to itself

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,69 +10,6 @@ import (
 	"strings"
 	"testing"
 )
-
-// TestWriteRunLog: a record goes on a line of its own whatever the log's
-// last line was, a folder the user named is never created, and a record
-// that cannot be written is an error in one line.
-func TestWriteRunLog(t *testing.T) {
-	rec := map[string]any{"run_id": "new"}
-	tests := []struct {
-		name    string
-		before  string // "" with noFile: no file
-		noDir   bool
-		want    string // the file after
-		warning string
-		err     string
-	}{
-		{name: "new file", want: `{"run_id":"new"}` + "\n"},
-		{name: "torn last line", before: `{"run_id":"a"}` + "\n" + `{"run_id":"b","thin`,
-			want: `{"run_id":"a"}` + "\n" + `{"run_id":"new"}` + "\n", warning: "cut off its torn last line (19 bytes"},
-		{name: "no folder", noDir: true, err: "the run log's folder %DIR% does not exist: create it or choose another --log"},
-		{name: "a folder in the way", before: "dir", err: "the run's record was not written to %DIR%/t.jsonl (open: is a directory): check the file and its disk, or choose another --log"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if tt.noDir {
-				dir = filepath.Join(dir, "nonexistent", "dir")
-			}
-			path := filepath.Join(dir, "t.jsonl")
-			switch tt.before {
-			case "":
-			case "dir":
-				if err := os.Mkdir(path, 0o700); err != nil {
-					t.Fatal(err)
-				}
-			default:
-				if err := os.WriteFile(path, []byte(tt.before), 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			var errOut bytes.Buffer
-			err := writeRunLog(&errOut, path, rec)
-			if tt.err != "" {
-				want := strings.ReplaceAll(tt.err, "%DIR%", dir)
-				if err == nil || err.Error() != want {
-					t.Fatalf("error %v, want %q", err, want)
-				}
-				if _, serr := os.Stat(filepath.Dir(dir)); tt.noDir && !errors.Is(serr, fs.ErrNotExist) {
-					t.Errorf("a folder was created: %v", serr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, _ := os.ReadFile(path)
-			if string(got) != tt.want {
-				t.Errorf("log %q, want %q", got, tt.want)
-			}
-			if w := errOut.String(); !strings.Contains(w, tt.warning) || (tt.warning == "") != (w == "") || strings.Count(w, "\n") > 1 {
-				t.Errorf("stderr %q, want a line with %q", w, tt.warning)
-			}
-		})
-	}
-}
 
 // TestRunLogNeverGlues is the issue's reproducer on the real server: a run
 // log left with a torn last line (a run killed mid-write) gets the next
