@@ -93,6 +93,11 @@ type Config struct {
 	// themselves once its context ends, before it cuts them; 0 means
 	// DefaultShutdownGrace.
 	ShutdownGrace time.Duration
+	// Backend, when set, is what the runs go to instead of Upstream's
+	// Ollama API: the openai backend (package openai) of a server that
+	// speaks the OpenAI completions protocol. What passes through still
+	// goes to Upstream as it is.
+	Backend runner.Backend
 }
 
 // Proxy is an http.Handler that serves Ollama's API with budgets.
@@ -100,6 +105,7 @@ type Proxy struct {
 	cfg      Config
 	upstream *url.URL
 	backend  *cachedBackend
+	runs     runner.Backend // the runs' backend: Config.Backend, else backend
 	rp       *httputil.ReverseProxy
 	origins  []string
 	maxBody  int64
@@ -156,6 +162,10 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	bc := &http.Client{Transport: models.WithTimeouts(tr, timeouts), CheckRedirect: hc.CheckRedirect}
 	p.backend = newCachedBackend(api.NewClient(&up, bc), ttl)
+	p.runs = p.backend
+	if cfg.Backend != nil {
+		p.runs = cfg.Backend
+	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(&up) // scheme, host and base path of the upstream; Host too

@@ -62,7 +62,7 @@ func (p *Proxy) serveRun(r *http.Request, req *runner.Request, em emitter) {
 	defer cancel()
 	var werr error
 	answering := false
-	rr := &runner.Runner{Backend: p.backend, Profiles: p.cfg.Profiles, OnToken: func(ph hooks.Phase, text string) {
+	rr := &runner.Runner{Backend: p.runs, Profiles: p.cfg.Profiles, OnToken: func(ph hooks.Phase, text string) {
 		if werr != nil {
 			return
 		}

@@ -40,6 +40,7 @@ type BenchOptions struct {
 	Out       string
 	Parallel  int
 	Hosts     []string
+	Backend   BackendOptions // --backend and its flags (backend.go)
 	MaxTokens int
 	NumCtx    int
 	KeepAlive time.Duration
@@ -117,7 +118,8 @@ otherwise, whatever the checks say.`,
 	f.IntVar(&opts.Seed, "seed", 0, "sampling seed of the first repeat")
 	f.StringVarP(&opts.Out, "output", "o", defaultResults, "results JSONL file; records are appended and runs already in it skipped")
 	f.IntVar(&opts.Parallel, "parallel", 1, "runs at once on each host (for servers started with OLLAMA_NUM_PARALLEL)")
-	f.StringSliceVar(&opts.Hosts, "host", nil, "Ollama server to spread the runs over, as OLLAMA_HOST takes it (repeatable; default $OLLAMA_HOST)")
+	f.StringSliceVar(&opts.Hosts, "host", nil, "Ollama server to spread the runs over, as OLLAMA_HOST takes it, or openai+http://HOST:PORT for an OpenAI-compatible one (repeatable; default $OLLAMA_HOST)")
+	opts.Backend.addFlags(f)
 	f.IntVar(&opts.MaxTokens, "max-tokens", runner.DefaultMaxTokens, "hard cap on all generated tokens of a run, under every budget")
 	f.IntVar(&opts.NumCtx, "num-ctx", 0, "context size (default: one per model, prompt + --max-tokens + a margin, within the training context)")
 	f.DurationVar(&opts.KeepAlive, "keep-alive", 30*time.Minute, "how long the server keeps a model loaded after a run (negative: for ever)")
@@ -222,7 +224,7 @@ func benchRun(ctx context.Context, opts *BenchOptions) error {
 	}
 	var runners []bench.Runner
 	for _, h := range hosts {
-		runners = append(runners, &bench.HostRunner{Backend: h.client, Host: h.url.Host, MaxTokens: opts.MaxTokens,
+		runners = append(runners, &bench.HostRunner{Backend: h.runnerBackend(), Host: h.label(), MaxTokens: opts.MaxTokens,
 			NumCtx: numCtx, KeepAlive: keepAlive, Now: opts.Now, Profiles: profiles})
 	}
 

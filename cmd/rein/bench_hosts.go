@@ -17,12 +17,15 @@ import (
 
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/models/scripted"
+	"github.com/rein-dev/rein/runner"
 )
 
 // benchHost is one Ollama server of the bench.
 type benchHost struct {
 	url    *url.URL
 	client *api.Client
+	// backend is an openai+ host's client (backend.go); nil for Ollama.
+	backend runner.Backend
 }
 
 // connectHosts returns a client for each --host, or for OLLAMA_HOST. With
@@ -37,7 +40,15 @@ func (o *BenchOptions) connectHosts(ctx context.Context, private bool) ([]benchH
 		return []benchHost{{url: envconfig.Host(), client: c}}, stop, nil
 	}
 	var urls []*url.URL
+	var openaiHosts []benchHost // openai+http://… hosts (backend.go)
 	for _, h := range o.Hosts {
+		if oh, ok, err := o.Backend.benchHost(ctx, h); ok || err != nil {
+			if err != nil {
+				return nil, nil, err
+			}
+			openaiHosts = append(openaiHosts, oh)
+			continue
+		}
 		u, err := parseHost(h)
 		if err != nil {
 			return nil, nil, usageErrorf("--host %q: %v", h, err)
@@ -47,7 +58,11 @@ func (o *BenchOptions) connectHosts(ctx context.Context, private bool) ([]benchH
 		}
 		urls = append(urls, u)
 	}
-	if len(urls) == 0 {
+	if len(urls) == 0 && len(openaiHosts) == 0 {
+		if o.Backend.openAI() {
+			h, err := o.Backend.defaultBenchHost(ctx)
+			return []benchHost{h}, func() {}, err
+		}
 		urls = []*url.URL{envconfig.Host()}
 	}
 	var hosts []benchHost
@@ -67,7 +82,7 @@ func (o *BenchOptions) connectHosts(ctx context.Context, private bool) ([]benchH
 		}
 		hosts = append(hosts, benchHost{url: u, client: c})
 	}
-	return hosts, func() {}, nil
+	return append(hosts, openaiHosts...), func() {}, nil
 }
 
 // parseHost reads a host as OLLAMA_HOST takes it: "host", "host:port",
@@ -113,6 +128,9 @@ func parseHost(s string) (*url.URL, error) {
 // prepareModel makes sure a model is on a host, creating a missing demo
 // model, and returns its training context (0 when unknown).
 func prepareModel(ctx context.Context, ios *IOStreams, h benchHost, model string) (int, error) {
+	if h.backend != nil {
+		return prepareOpenAIModel(ctx, h, model)
+	}
 	show, err := h.client.Show(ctx, &api.ShowRequest{Model: model})
 	var se api.StatusError
 	if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {

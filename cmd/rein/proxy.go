@@ -35,6 +35,7 @@ type ProxyOptions struct {
 	Listen      string
 	Upstream    string
 	AllowRemote bool
+	Backend     BackendOptions // --backend and its flags (backend.go)
 
 	MaxTokens       int
 	MaxThinkTokens  int
@@ -120,6 +121,7 @@ profile's budgets fill those that neither the flags nor the request set.`,
 	f.StringVar(&opts.Log, "log", "", "append each run's record to this JSONL file (default: $REIN_LOG if set, else no log)")
 	f.BoolVar(&opts.NoLog, "no-log", false, "keep no run log, even with $REIN_LOG set")
 	f.BoolVar(&opts.Verbose, "verbose", false, "print one line per intercepted run on stderr")
+	opts.Backend.addFlags(f)
 	return cmd
 }
 
@@ -216,6 +218,10 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 	if err != nil {
 		return err
 	}
+	up, runs, err := opts.Backend.proxyUpstream(up)
+	if err != nil {
+		return err
+	}
 
 	var mu sync.Mutex // serialises stderr lines from concurrent runs
 	errf := func(format string, a ...any) {
@@ -236,6 +242,7 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 	}
 	cfg := proxy.Config{
 		Upstream: up,
+		Backend:  runs,
 		Budgets:  b,
 		Profiles: profiles,
 		Logf:     errf,

@@ -63,6 +63,7 @@ type RunOptions struct {
 	Log          string
 	NoLog        bool
 	Hooks        []string
+	Backend      BackendOptions // --backend and its flags (backend.go)
 	// Trace is a file that gets every event as a JSON line, in the form
 	// external hooks read them; "-" is stderr.
 	Trace string
@@ -178,6 +179,7 @@ the eval count, not in the thinking or the answer.`,
 	f.BoolVar(&opts.NoLog, "no-log", false, "do not log the run")
 	f.StringVar(&opts.Trace, "trace", "", "append every event (token, step, cut, …) to this file as JSON lines, as external hooks read them (-: stderr)")
 	f.StringArrayVar(&opts.Hooks, "hook", nil, "external hook program with arguments, split into words without a shell (repeatable)")
+	opts.Backend.addFlags(f)
 	f.StringVar(&opts.OnLanguageSwitch, "on-language-switch", "warn", "when the thinking changes language: warn (one line on stderr), cut (cut the thinking, reason hook) or off")
 	f.StringVar(&opts.ReasonIn, "reason-in", "", "make the model reason in this language (en, fr, es, ru, zh, …: a thinking prefix) and answer in the prompt's")
 	f.StringSliceVar(&opts.Consensus, "consensus", nil, "run one chain per reasoning language (e.g. en,zh,fr), in parallel, and print the answer most chains agree on")
@@ -269,7 +271,7 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	if err != nil {
 		return err
 	}
-	client, err := opts.Client()
+	client, err := opts.Backend.connect(opts.Client)
 	if err != nil {
 		return err
 	}
