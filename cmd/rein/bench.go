@@ -18,11 +18,12 @@ import (
 	"github.com/rein-dev/rein/bench"
 	"github.com/rein-dev/rein/consensus"
 	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/models/scripted"
 	"github.com/rein-dev/rein/runner"
 )
 
-func init() { subcommands = append(subcommands, newBenchCmd) }
+func init() { register(NewCmdBench) }
 
 // defaultResults is the results file when -o is not given.
 const defaultResults = "results.jsonl"
@@ -57,11 +58,16 @@ type BenchOptions struct {
 	// bench halfway).
 	OnProgress func(done, total, skipped int)
 
+	// Profiles returns the profiles (Factory.Profiles; nil: the user's).
+	Profiles func() ([]models.Profile, string, error)
+	runF     func(*BenchOptions) error
+
 	changed map[string]bool
 }
 
-func newBenchCmd(ios *IOStreams) *cobra.Command {
-	return newBenchCmdWith(&BenchOptions{IO: ios, Now: time.Now})
+// NewCmdBench is `rein bench`.
+func NewCmdBench(f *Factory, runF func(*BenchOptions) error) *cobra.Command {
+	return newBenchCmdWith(&BenchOptions{IO: f.IOStreams, Now: f.Now, Profiles: f.Profiles, runF: runF})
 }
 
 func newBenchCmdWith(opts *BenchOptions) *cobra.Command {
@@ -107,7 +113,7 @@ otherwise, whatever the checks say.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.changed = map[string]bool{}
 			cmd.Flags().Visit(func(f *pflag.Flag) { opts.changed[f.Name] = true })
-			return benchRun(cmd.Context(), opts)
+			return runOr(opts.runF, opts, func() error { return benchRun(cmd.Context(), opts) })
 		},
 	}
 	f := cmd.Flags()
@@ -218,7 +224,7 @@ func benchRun(ctx context.Context, opts *BenchOptions) error {
 	}
 
 	keepAlive := &api.Duration{Duration: opts.KeepAlive}
-	profiles, err := userProfiles()
+	profiles, err := loadProfiles(opts.Profiles)
 	if err != nil {
 		return err
 	}
@@ -239,6 +245,7 @@ func benchRun(ctx context.Context, opts *BenchOptions) error {
 	fmt.Fprintf(ios.ErrOut, "bench: %d runs of suite %s: %s × %d budgets%s × %d repeats on %d %s, results in %s\n",
 		len(jobs), suite.Name, plural(len(models), "model"), len(budgets), axis, opts.Repeats, len(hosts), hostWord, opts.Out)
 	view := newBenchProgress(ios, opts.Out, opts.Now)
+	runners = withQueueWarning(runners, view, opts.Parallel) // bench_queue.go
 	sum, runErr := bench.Run(ctx, runners[0], jobs, bench.Options{
 		Out: opts.Out, Parallel: opts.Parallel, Runners: runners[1:], Warmup: !opts.NoWarmup,
 		Progress: func(done, total, skipped int) {

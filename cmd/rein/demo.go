@@ -19,8 +19,9 @@ type DemoOptions struct {
 	MaxSteps int
 }
 
-func newDemoCmd(ios *IOStreams) *cobra.Command {
-	opts := &DemoOptions{IO: ios}
+// NewCmdDemo is `rein dev demo`.
+func NewCmdDemo(f *Factory, runF func(*DemoOptions) error) *cobra.Command {
+	opts := &DemoOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run rein on the built-in runaway-thinking model (what `make demo` runs)",
@@ -33,7 +34,7 @@ starts a private server on loopback from REIN_OLLAMA_BIN or the binary that
 scripts/build-ollama.sh cached, and stops it afterwards.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return demoRun(cmd.Context(), opts)
+			return runOr(runF, opts, func() error { return demoRun(cmd.Context(), opts) })
 		},
 	}
 	cmd.Flags().IntVar(&opts.MaxSteps, "max-steps", 3, "step budget for the runaway model")

@@ -6,19 +6,19 @@ import (
 	"strings"
 
 	"github.com/ollama/ollama/api"
-	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/models/scripted"
 	"github.com/spf13/cobra"
 )
 
 func init() { subcommands = append(subcommands, newDevCmd) }
 
-func newDevCmd(ios *IOStreams) *cobra.Command {
+// newDevCmd is `rein dev`, a group: make-model and demo.
+func newDevCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Developer tools: scripted models and the demo",
 	}
-	cmd.AddCommand(newMakeModelCmd(ios), newDemoCmd(ios))
+	cmd.AddCommand(NewCmdMakeModel(f, nil), NewCmdDemo(f, nil))
 	return cmd
 }
 
@@ -39,8 +39,9 @@ type MakeModelOptions struct {
 	Output        string
 }
 
-func newMakeModelCmd(ios *IOStreams) *cobra.Command {
-	opts := &MakeModelOptions{IO: ios, Client: models.ClientFromEnvironment}
+// NewCmdMakeModel is `rein dev make-model`.
+func NewCmdMakeModel(f *Factory, runF func(*MakeModelOptions) error) *cobra.Command {
+	opts := &MakeModelOptions{IO: f.IOStreams, Client: f.Client}
 	cmd := &cobra.Command{
 		Use:   "make-model NAME",
 		Short: "Generate a scripted reasoning model (GGUF) and create it in Ollama",
@@ -58,20 +59,20 @@ A script whose thinking never closes loops forever (a runaway reasoner).
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			return makeModelRun(cmd, opts)
+			return runOr(runF, opts, func() error { return makeModelRun(cmd, opts) })
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&opts.Family, "family", "qwen3", "chat format: "+strings.Join(scripted.Families(), ", "))
-	f.StringVar(&opts.Script, "script", "", "the script (text with thinking tags), or @FILE")
-	f.StringVar(&opts.Size, "size", "tiny", "size preset: tiny, 0.6b or 4b (the per-token cost of a real 4-bit model)")
-	f.IntVar(&opts.Layers, "layers", 0, "number of layers (overrides the preset)")
-	f.IntVar(&opts.Dim, "dim", 0, "embedding length (overrides the preset; at least the vocabulary size)")
-	f.IntVar(&opts.FF, "ff", 0, "feed-forward length (overrides the preset)")
-	f.StringVar(&opts.Quant, "quant", "", "layer weight type: F32, Q8_0 or Q4_0 (overrides the preset)")
-	f.IntVar(&opts.ContextLength, "context", 32768, "training context length")
-	f.StringArrayVar(&opts.Continue, "continue", nil, "continuation 'TEXT=>THINKING': after TEXT at the end of a prompt, think THINKING (repeatable)")
-	f.StringVarP(&opts.Output, "output", "o", "", "write the GGUF to this file instead of creating the model")
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Family, "family", "qwen3", "chat format: "+strings.Join(scripted.Families(), ", "))
+	fl.StringVar(&opts.Script, "script", "", "the script (text with thinking tags), or @FILE")
+	fl.StringVar(&opts.Size, "size", "tiny", "size preset: tiny, 0.6b or 4b (the per-token cost of a real 4-bit model)")
+	fl.IntVar(&opts.Layers, "layers", 0, "number of layers (overrides the preset)")
+	fl.IntVar(&opts.Dim, "dim", 0, "embedding length (overrides the preset; at least the vocabulary size)")
+	fl.IntVar(&opts.FF, "ff", 0, "feed-forward length (overrides the preset)")
+	fl.StringVar(&opts.Quant, "quant", "", "layer weight type: F32, Q8_0 or Q4_0 (overrides the preset)")
+	fl.IntVar(&opts.ContextLength, "context", 32768, "training context length")
+	fl.StringArrayVar(&opts.Continue, "continue", nil, "continuation 'TEXT=>THINKING': after TEXT at the end of a prompt, think THINKING (repeatable)")
+	fl.StringVarP(&opts.Output, "output", "o", "", "write the GGUF to this file instead of creating the model")
 	cmd.MarkFlagRequired("script")
 	return cmd
 }

@@ -18,6 +18,10 @@ func humanize(err error) string {
 	if name := notFoundModel(err); name != "" {
 		return "model " + name + " not found: run `rein pull " + name + "` (or `ollama pull " + name + "`)"
 	}
+	var te *models.TimeoutError
+	if errors.As(err, &te) {
+		return te.Error() // names the server and the limit to raise
+	}
 	var ue *url.Error
 	var oe *net.OpError
 	if errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &oe) && oe.Op == "dial" || errors.As(err, &ue) && strings.Contains(ue.Error(), "connection refused") {

@@ -69,7 +69,11 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usageErrorf(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
-func newRootCmd(ios *IOStreams) *cobra.Command {
+// newRootCmd is rein with its commands, on the real factory over ios.
+func newRootCmd(ios *IOStreams) *cobra.Command { return newRoot(newFactory(ios)) }
+
+func newRoot(f *Factory) *cobra.Command {
+	ios := f.IOStreams
 	root := &cobra.Command{
 		Use:           "rein",
 		Short:         "Rein in local reasoning models: budgets, traces and benchmarks on Ollama",
@@ -81,14 +85,10 @@ func newRootCmd(ios *IOStreams) *cobra.Command {
 	root.SetIn(ios.In)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	for _, add := range subcommands {
-		root.AddCommand(add(ios))
+		root.AddCommand(add(f))
 	}
 	return root
 }
-
-// subcommands is filled by each command's file in an init function, so that
-// commands live in files of their own.
-var subcommands []func(*IOStreams) *cobra.Command
 
 func main() {
 	ios := systemStreams()

@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { subcommands = append(subcommands, newModelsCmd) }
+func init() { register(NewCmdModels) }
 
 // ModelsOptions are the flags of `rein models`.
 type ModelsOptions struct {
@@ -24,8 +24,9 @@ type ModelsOptions struct {
 	JSON     bool
 }
 
-func newModelsCmd(ios *IOStreams) *cobra.Command {
-	opts := &ModelsOptions{IO: ios, Client: models.ClientFromEnvironment, Profiles: models.LoadProfiles}
+// NewCmdModels is `rein models`.
+func NewCmdModels(f *Factory, runF func(*ModelsOptions) error) *cobra.Command {
+	opts := &ModelsOptions{IO: f.IOStreams, Client: f.Client, Profiles: f.Profiles}
 	cmd := &cobra.Command{
 		Use:     "models",
 		Aliases: []string{"ls"},
@@ -38,7 +39,7 @@ and the profile that matches it (see rein profiles).
 parameters, quantization, family, thinking, context_length and profile.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return modelsRun(cmd.Context(), opts)
+			return runOr(runF, opts, func() error { return modelsRun(cmd.Context(), opts) })
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "write a JSON array")

@@ -130,7 +130,7 @@ func (opts *RunOptions) runConsensus(ctx context.Context, client runner.Backend,
 	chains := opts.chains()
 	base := *req // consensus.Run serialises the hooks the chains share
 	watches := make([]*langWatch, len(chains))
-	profiles, err := userProfiles()
+	profiles, err := loadProfiles(opts.Profiles)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { subcommands = append(subcommands, newProfilesCmd) }
+func init() { register(NewCmdProfiles) }
 
 // ProfilesOptions are the flags of `rein profiles`.
 type ProfilesOptions struct {
@@ -24,8 +24,9 @@ type ProfilesOptions struct {
 	JSON bool
 }
 
-func newProfilesCmd(ios *IOStreams) *cobra.Command {
-	opts := &ProfilesOptions{IO: ios, Profiles: models.LoadProfiles, Path: models.ProfilesPath}
+// NewCmdProfiles is `rein profiles`.
+func NewCmdProfiles(f *Factory, runF func(*ProfilesOptions) error) *cobra.Command {
+	opts := &ProfilesOptions{IO: f.IOStreams, Profiles: f.Profiles, Path: models.ProfilesPath}
 	cmd := &cobra.Command{
 		Use:   "profiles",
 		Short: "List the model family profiles and say which profile file was read",
@@ -60,7 +61,7 @@ add profiles or change fields of the built-in ones:
 A flag always wins over a profile value.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return profilesRun(cmd.Context(), opts)
+			return runOr(runF, opts, func() error { return profilesRun(cmd.Context(), opts) })
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "write the profiles as JSON")
@@ -120,6 +121,21 @@ func matchText(p models.Profile) string {
 		return "(no rules: never matched)"
 	}
 	return strings.Join(parts, "; ")
+}
+
+// loadProfiles returns the profiles of load (a Factory's), else the user's.
+func loadProfiles(load func() ([]models.Profile, string, error)) ([]models.Profile, error) {
+	if load == nil {
+		return userProfiles()
+	}
+	ps, _, err := load()
+	return ps, err
+}
+
+// cachedProfiles is Factory.Profiles: userProfiles and the file's path.
+func cachedProfiles() ([]models.Profile, string, error) {
+	ps, err := userProfiles()
+	return ps, models.ProfilesPath(), err
 }
 
 // userProfiles returns the built-in profiles with the user's profile file

@@ -17,12 +17,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/proxy"
 	"github.com/rein-dev/rein/runlog"
 	"github.com/rein-dev/rein/runner"
 )
 
-func init() { subcommands = append(subcommands, newProxyCmd) }
+func init() { register(NewCmdProxy) }
 
 // DefaultProxyListen is where `rein proxy` listens by default: loopback,
 // next to Ollama's own port.
@@ -56,13 +57,18 @@ type ProxyOptions struct {
 	// a profile's budgets do not replace them.
 	loopSet, onLimitSet bool
 
+	// Profiles returns the profiles (Factory.Profiles; nil: the user's).
+	Profiles func() ([]models.Profile, string, error)
+	runF     func(*ProxyOptions) error
+
 	// Ready, when set, is called with the address the proxy listens on once
 	// it accepts connections (tests listen on port 0).
 	Ready func(addr net.Addr)
 }
 
-func newProxyCmd(ios *IOStreams) *cobra.Command {
-	return newProxyCmdWith(&ProxyOptions{IO: ios})
+// NewCmdProxy is `rein proxy`.
+func NewCmdProxy(f *Factory, runF func(*ProxyOptions) error) *cobra.Command {
+	return newProxyCmdWith(&ProxyOptions{IO: f.IOStreams, Profiles: f.Profiles, runF: runF})
 }
 
 func newProxyCmdWith(opts *ProxyOptions) *cobra.Command {
@@ -101,7 +107,7 @@ profile's budgets fill those that neither the flags nor the request set.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.loopSet, opts.onLimitSet = cmd.Flags().Changed("loop"), cmd.Flags().Changed("on-limit")
-			return proxyRun(cmd.Context(), opts)
+			return runOr(opts.runF, opts, func() error { return proxyRun(cmd.Context(), opts) })
 		},
 	}
 	f := cmd.Flags()
@@ -236,7 +242,7 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 		}
 	}
 	var logFailed bool
-	profiles, err := userProfiles()
+	profiles, err := loadProfiles(opts.Profiles)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { subcommands = append(subcommands, newPsCmd) }
+func init() { register(NewCmdPs) }
 
 // PsOptions are the flags of `rein ps`.
 type PsOptions struct {
@@ -24,8 +24,9 @@ type PsOptions struct {
 	Now func() time.Time
 }
 
-func newPsCmd(ios *IOStreams) *cobra.Command {
-	opts := &PsOptions{IO: ios, Client: models.ClientFromEnvironment}
+// NewCmdPs is `rein ps`.
+func NewCmdPs(f *Factory, runF func(*PsOptions) error) *cobra.Command {
+	opts := &PsOptions{IO: f.IOStreams, Client: f.Client, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "ps",
 		Short: "List the models Ollama has loaded, and where they sit (GPU/CPU)",
@@ -37,7 +38,7 @@ were loaded with, and when they unload.
 processor, gpu_percent, cpu_percent, context_length and expires_at.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return psRun(cmd.Context(), opts)
+			return runOr(runF, opts, func() error { return psRun(cmd.Context(), opts) })
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "write a JSON array")

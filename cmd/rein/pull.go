@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { subcommands = append(subcommands, newPullCmd) }
+func init() { register(NewCmdPull) }
 
 // PullOptions are the flags of `rein pull`.
 type PullOptions struct {
@@ -28,8 +28,9 @@ type PullOptions struct {
 	Quiet    bool
 }
 
-func newPullCmd(ios *IOStreams) *cobra.Command {
-	opts := &PullOptions{IO: ios, Client: models.ClientFromEnvironment}
+// NewCmdPull is `rein pull`.
+func NewCmdPull(f *Factory, runF func(*PullOptions) error) *cobra.Command {
+	opts := &PullOptions{IO: f.IOStreams, Client: f.Client}
 	cmd := &cobra.Command{
 		Use:   "pull MODEL...",
 		Short: "Pull models from a registry into Ollama, with progress",
@@ -45,13 +46,13 @@ pull; run the same command again and it resumes where it stopped.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Models = args
-			return pullRun(cmd.Context(), opts)
+			return runOr(runF, opts, func() error { return pullRun(cmd.Context(), opts) })
 		},
 	}
-	f := cmd.Flags()
-	f.BoolVar(&opts.JSON, "json", false, "write the progress messages as JSON lines on stdout")
-	f.BoolVar(&opts.Insecure, "insecure", false, "allow a registry that speaks plain HTTP")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing but errors")
+	fl := cmd.Flags()
+	fl.BoolVar(&opts.JSON, "json", false, "write the progress messages as JSON lines on stdout")
+	fl.BoolVar(&opts.Insecure, "insecure", false, "allow a registry that speaks plain HTTP")
+	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing but errors")
 	return cmd
 }
 

@@ -10,7 +10,7 @@ import (
 	"github.com/rein-dev/rein/bench"
 )
 
-func init() { subcommands = append(subcommands, newReportCmd) }
+func init() { register(NewCmdReport) }
 
 // ReportOptions are the flags of `rein report`.
 type ReportOptions struct {
@@ -22,8 +22,9 @@ type ReportOptions struct {
 	ByVariant bool
 }
 
-func newReportCmd(ios *IOStreams) *cobra.Command {
-	opts := &ReportOptions{IO: ios}
+// NewCmdReport is `rein report`.
+func NewCmdReport(f *Factory, runF func(*ReportOptions) error) *cobra.Command {
+	opts := &ReportOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{
 		Use:   "report RESULTS.jsonl... -o DIR",
 		Short: "Turn bench results into tables, benchmark lines and plots",
@@ -36,13 +37,13 @@ lengths as PNG and SVG. --html adds report.html, one self-contained page.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Results = args
-			return reportRun(cmd.Context(), opts)
+			return runOr(runF, opts, func() error { return reportRun(cmd.Context(), opts) })
 		},
 	}
-	f := cmd.Flags()
-	f.StringVarP(&opts.Out, "output", "o", "", "directory to write the report into (required)")
-	f.BoolVar(&opts.HTML, "html", false, "also write report.html with the tables and plots embedded")
-	f.BoolVar(&opts.ByVariant, "by-variant", false, "split each row by prompt variant (language)")
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.Out, "output", "o", "", "directory to write the report into (required)")
+	fl.BoolVar(&opts.HTML, "html", false, "also write report.html with the tables and plots embedded")
+	fl.BoolVar(&opts.ByVariant, "by-variant", false, "split each row by prompt variant (language)")
 	return cmd
 }
 

@@ -21,7 +21,7 @@ import (
 	"github.com/rein-dev/rein/runner"
 )
 
-func init() { subcommands = append(subcommands, newRunCmd) }
+func init() { register(NewCmdRun) }
 
 // RunOptions are the flags of `rein run`.
 type RunOptions struct {
@@ -85,6 +85,10 @@ type RunOptions struct {
 	// ExtraHooks run after the external hooks (library callers and tests).
 	ExtraHooks []hooks.Hook
 
+	// Profiles returns the profiles (Factory.Profiles; nil: the user's).
+	Profiles func() ([]models.Profile, string, error)
+	runF     func(*RunOptions) error
+
 	// changed holds the flags set on the command line.
 	changed map[string]bool
 }
@@ -92,8 +96,9 @@ type RunOptions struct {
 // defaultLoop is --loop's default: a step seen three times is a loop.
 const defaultLoop = 3
 
-func newRunCmd(ios *IOStreams) *cobra.Command {
-	return newRunCmdWith(&RunOptions{IO: ios, Client: models.ClientFromEnvironment, Now: time.Now})
+// NewCmdRun is `rein run` (and its chat, with no prompt).
+func NewCmdRun(f *Factory, runF func(*RunOptions) error) *cobra.Command {
+	return newRunCmdWith(&RunOptions{IO: f.IOStreams, Client: f.Client, Now: f.Now, Profiles: f.Profiles, runF: runF})
 }
 
 func newRunCmdWith(opts *RunOptions) *cobra.Command {
@@ -148,7 +153,7 @@ the eval count, not in the thinking or the answer.`,
 					return usageErrorf("empty prompt on stdin")
 				}
 			}
-			return runRun(cmd.Context(), opts)
+			return runOr(opts.runF, opts, func() error { return runRun(cmd.Context(), opts) })
 		},
 	}
 	f := cmd.Flags()
@@ -311,7 +316,7 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 func (opts *RunOptions) runOnce(ctx context.Context, client runner.Backend, req *runner.Request) (*runner.Record, error) {
 	ios := opts.IO
 	disp := &display{ios: ios, hide: opts.HideThinking, quiet: opts.JSON}
-	profiles, err := userProfiles()
+	profiles, err := loadProfiles(opts.Profiles)
 	if err != nil {
 		return nil, err
 	}

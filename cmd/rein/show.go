@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { subcommands = append(subcommands, newShowCmd) }
+func init() { register(NewCmdShow) }
 
 // ShowOptions are the flags of `rein show`.
 type ShowOptions struct {
@@ -32,20 +32,21 @@ type ShowOptions struct {
 // --template.
 const showTemplateLines = 12
 
-func newShowCmd(ios *IOStreams) *cobra.Command {
-	opts := &ShowOptions{IO: ios, Client: models.ClientFromEnvironment, Profiles: models.LoadProfiles}
+// NewCmdShow is `rein show`.
+func NewCmdShow(f *Factory, runF func(*ShowOptions) error) *cobra.Command {
+	opts := &ShowOptions{IO: f.IOStreams, Client: f.Client, Profiles: f.Profiles}
 	cmd := &cobra.Command{
 		Use:   "show MODEL",
 		Short: "Show the profile, thinking tags, capabilities, template and figures of a model",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Model = args[0]
-			return showRun(cmd.Context(), opts)
+			return runOr(runF, opts, func() error { return showRun(cmd.Context(), opts) })
 		},
 	}
-	f := cmd.Flags()
-	f.BoolVar(&opts.Template, "template", false, "print the whole template")
-	f.BoolVar(&opts.JSON, "json", false, "write the description as JSON")
+	fl := cmd.Flags()
+	fl.BoolVar(&opts.Template, "template", false, "print the whole template")
+	fl.BoolVar(&opts.JSON, "json", false, "write the description as JSON")
 	return cmd
 }
 

@@ -6,25 +6,25 @@ import (
 
 	"github.com/ollama/ollama/api"
 	"github.com/spf13/cobra"
-
-	"github.com/rein-dev/rein/models"
 )
 
-func init() { subcommands = append(subcommands, newVersionCmd) }
+func init() { register(NewCmdVersion) }
 
 type VersionOptions struct {
 	IO     *IOStreams
 	Client func() (*api.Client, error)
 }
 
-func newVersionCmd(ios *IOStreams) *cobra.Command {
-	opts := &VersionOptions{IO: ios, Client: models.ClientFromEnvironment}
+// NewCmdVersion is `rein version`; runF, when set, gets the options
+// instead of versionRun (as every NewCmdX's).
+func NewCmdVersion(f *Factory, runF func(*VersionOptions) error) *cobra.Command {
+	opts := &VersionOptions{IO: f.IOStreams, Client: f.Client}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print rein's version and the version of the Ollama server it reaches",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return versionRun(cmd.Context(), opts)
+			return runOr(runF, opts, func() error { return versionRun(cmd.Context(), opts) })
 		},
 	}
 }
