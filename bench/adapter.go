@@ -8,6 +8,7 @@ import (
 
 	"github.com/ollama/ollama/api"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/consensus"
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/models"
@@ -58,11 +59,12 @@ type HostRunner struct {
 func (h *HostRunner) Request(job Job) *runner.Request {
 	seed := job.Seed
 	req := &runner.Request{
-		Model: job.Model, Prompt: job.Prompt, Think: true,
-		MaxTokens: h.MaxTokens, NumCtx: h.NumCtx[job.Model], KeepAlive: h.KeepAlive, Seed: &seed,
-		MaxSteps: job.Budget.MaxSteps, MaxThinkTokens: job.Budget.MaxThinkTokens,
-		MaxThinkTime: job.Budget.MaxThinkTime, Loop: job.Budget.LoopCut(),
-		ExitOnAgreement: job.Budget.Agree, ExitOnConfidence: job.Budget.Confidence, ProbeKey: consensus.Normalise,
+		Model: job.Model, Prompt: job.Prompt, Think: budget.Ptr(true),
+		NumCtx: h.NumCtx[job.Model], KeepAlive: h.KeepAlive, Seed: &seed,
+		Budgets: job.Budget.Request(), ProbeKey: consensus.Normalise,
+	}
+	if h.MaxTokens > 0 {
+		req.Budgets.MaxTokens = budget.Ptr(h.MaxTokens)
 	}
 	if job.Case != nil {
 		req.System = job.Case.System
@@ -73,8 +75,7 @@ func (h *HostRunner) Request(job Job) *runner.Request {
 	if job.Warmup {
 		// The runner's prefill pass loads the model and evaluates the
 		// prompt with the bench's num_ctx; the run ends at its start.
-		req.MaxSteps, req.MaxThinkTokens, req.MaxThinkTime, req.Loop = 0, 0, 0, 0
-		req.ExitOnAgreement, req.ExitOnConfidence = 0, 0
+		req.Budgets = budget.Budgets{MaxTokens: req.Budgets.MaxTokens, Loop: budget.Ptr(0)}.Or(budget.None())
 		req.Hooks = []hooks.Hook{hooks.Func(func(_ context.Context, ev *hooks.Event) hooks.Decision {
 			if ev.Kind == hooks.KindRunStart {
 				return hooks.Decision{Action: hooks.Abort, Reason: WarmupReason}

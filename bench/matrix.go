@@ -1,36 +1,24 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/budget"
 )
 
-// DefaultLoop is the loop cut (the same step seen K times) that a budget
-// keeps when it names no loop=K, "none" included.
-const DefaultLoop = 3
-
 // Budget is one point of the budget axis, such as "steps=4",
-// "steps=8+think-tokens=2000" or "none". Zero fields are not limited.
-// Every budget, "none" included, keeps the hard max-tokens cap of the run
-// and, unless it says loop=K, the default loop cut.
+// "steps=8+think-tokens=2000" or "none": the budgets its keys set (the
+// axis names of budget.Names). Every budget, "none" included, keeps the
+// hard max-tokens cap of the run and, unless it says loop=K, the default
+// loop cut; nothing comes from a profile (Request).
 type Budget struct {
 	// Text is the budget as written (white space removed); results
 	// record it under "budget".
-	Text           string
-	MaxSteps       int
-	MaxThinkTokens int
-	MaxThinkTime   time.Duration
-	// Loop is the loop cut; nil means DefaultLoop, 0 turns it off.
-	Loop *int
-	// Agree and Confidence end the thinking early by answer probes
-	// (agree=K, confidence=P; runner.Request.ExitOnAgreement and
-	// ExitOnConfidence).
-	Agree      int
-	Confidence float64
+	Text string
+	budget.Budgets
 }
 
 func (b Budget) String() string { return b.Text }
@@ -38,15 +26,12 @@ func (b Budget) String() string { return b.Text }
 // IsNone reports whether the budget is "none".
 func (b Budget) IsNone() bool { return b.Text == "none" }
 
-// LoopCut returns the loop cut to run with: Loop, or DefaultLoop.
-func (b Budget) LoopCut() int {
-	if b.Loop != nil {
-		return *b.Loop
-	}
-	return DefaultLoop
-}
+// Request returns the budgets a run of this point is held to: its own,
+// and no limit for every other (budget.None), whatever a profile says.
+func (b Budget) Request() budget.Budgets { return b.Budgets.Or(budget.None()) }
 
-// Budget keys.
+// Budget keys: the axis names of budget.Names (a test checks they agree),
+// and the point without a budget.
 const (
 	KeySteps       = "steps"
 	KeyThinkTokens = "think-tokens"
@@ -57,9 +42,13 @@ const (
 	KeyNone        = "none"
 )
 
+// axisKeys lists the keys of a budget point, for errors.
+var axisKeys = strings.Join(budget.Keys(budget.ByAxis), ", ")
+
 // ParseBudget parses one budget: "none", or key=value parts joined by "+".
-// Keys: steps=N, think-tokens=N (N ≥ 1), think-time=DURATION (> 0),
-// loop=K (K ≥ 0; 0 turns the loop cut off).
+// Keys (budget.Names' axis names): steps=N, think-tokens=N, agree=K
+// (N, K ≥ 1), think-time=DURATION (> 0), loop=K (K ≥ 0; 0 turns the loop
+// cut off), confidence=P (0 < P ≤ 1).
 func ParseBudget(s string) (Budget, error) {
 	parts := strings.Split(s, "+")
 	for i := range parts {
@@ -80,56 +69,38 @@ func ParseBudget(s string) (Budget, error) {
 			return bad("none cannot be combined with other budgets")
 		}
 		if !ok || v == "" {
-			return bad("%q: want key=value (steps=N, think-tokens=N, think-time=DURATION, loop=K, agree=K, confidence=P) or none", p)
+			return bad("%q: want key=value (%s) or none", p, axisKeys)
 		}
 		if seen[k] {
 			return bad("%s given twice", k)
 		}
 		seen[k] = true
-		switch k {
-		case KeyConfidence:
-			c, err := strconv.ParseFloat(v, 64)
-			if err != nil || !(c > 0 && c <= 1) {
-				return bad("confidence wants a probability in (0, 1], not %q", v)
+		n, ok := budget.Lookup(k, budget.ByAxis)
+		if !ok {
+			return bad("unknown key %q: want %s or none", k, axisKeys)
+		}
+		// A point must limit something: only the loop cut takes 0.
+		err := n.Parse(&b.Budgets, v)
+		if err == nil && n.Axis != KeyLoop && n.Format(b.Budgets) == n.Format(budget.None()) {
+			err = errors.New("zero")
+		}
+		if err != nil {
+			if strings.Contains(err.Error(), "at most") {
+				return bad("%s %v", k, err)
 			}
-			b.Confidence = c
-		case KeySteps, KeyThinkTokens, KeyLoop, KeyAgree:
-			n, err := strconv.Atoi(v)
-			min := 1
-			if k == KeyLoop {
-				min = 0
-			}
-			if err != nil || n < min {
+			switch n.Kind {
+			case budget.KindDuration:
+				return bad("%s wants a duration > 0 such as 30s or 2m, not %q", k, v)
+			case budget.KindProbability:
+				return bad("%s wants a probability in (0, 1], not %q", k, v)
+			case budget.KindSteps, budget.KindTokens:
+				min := 1
+				if n.Axis == KeyLoop {
+					min = 0
+				}
 				return bad("%s wants a whole number ≥ %d, not %q", k, min, v)
 			}
-			kind := hooks.BudgetSteps
-			if k == KeyThinkTokens {
-				kind = hooks.BudgetTokens
-			}
-			if err := hooks.CheckLimit(k, kind, int64(n)); err != nil {
-				return bad("%v", err)
-			}
-			switch k {
-			case KeyAgree:
-				b.Agree = n
-			case KeySteps:
-				b.MaxSteps = n
-			case KeyThinkTokens:
-				b.MaxThinkTokens = n
-			default:
-				b.Loop = &n
-			}
-		case KeyThinkTime:
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return bad("think-time wants a duration > 0 such as 30s or 2m, not %q", v)
-			}
-			if err := hooks.CheckLimit(k, hooks.BudgetTime, int64(d)); err != nil {
-				return bad("%v", err)
-			}
-			b.MaxThinkTime = d
-		default:
-			return bad("unknown key %q: want steps, think-tokens, think-time, loop, agree, confidence or none", k)
+			return bad("%s %v", k, err)
 		}
 	}
 	return b, nil
@@ -199,7 +170,7 @@ type Job struct {
 }
 
 // WarmupBudget is the budget of warm-up runs: they only load the model.
-var WarmupBudget = Budget{Text: "warmup", MaxThinkTokens: 8}
+var WarmupBudget = Budget{Text: "warmup", Budgets: budget.Budgets{MaxThinkTokens: budget.Ptr(8)}}
 
 // Jobs lays out the matrix. The order is model, repeat, case, variant,
 // budget: each model's runs are together (no reloads), and an interrupted

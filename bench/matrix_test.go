@@ -73,8 +73,9 @@ func TestParseBudgets(t *testing.T) {
 			}
 			var gb []b
 			for _, g := range got {
-				gb = append(gb, b{text: g.String(), steps: g.MaxSteps, tokens: g.MaxThinkTokens,
-					time: g.MaxThinkTime, loopC: g.LoopCut(), loopSet: g.Loop != nil, agree: g.Agree, conf: g.Confidence})
+				l := g.Request().Resolve()
+				gb = append(gb, b{text: g.String(), steps: l.MaxSteps, tokens: l.MaxThinkTokens,
+					time: l.MaxThinkTime, loopC: l.Loop, loopSet: g.Loop != nil, agree: l.ExitOnAgreement, conf: l.ExitOnConfidence})
 			}
 			if !reflect.DeepEqual(gb, tt.want) {
 				t.Errorf("got  %+v\nwant %+v", gb, tt.want)

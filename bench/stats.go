@@ -123,7 +123,7 @@ func budgetOrder(text string) (string, []float64) {
 		k, v, _ := strings.Cut(p, "=")
 		keys = append(keys, k)
 		if b, err := ParseBudget(p); err == nil && k == KeyThinkTime {
-			vals = append(vals, b.MaxThinkTime.Seconds())
+			vals = append(vals, b.Budgets.Resolve().MaxThinkTime.Seconds())
 		} else {
 			x, _ := strconv.ParseFloat(v, 64)
 			vals = append(vals, x)

@@ -12,6 +12,7 @@ import (
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/types/model"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/runner"
@@ -91,7 +92,7 @@ func TestRun(t *testing.T) {
 		"Je vais réfléchir en français.": "\n\nSix fois sept font quarante-deux.\n</think>\n\nОтвет: получается ровно 42.",
 	}}
 	r := &runner.Runner{Backend: b, Profiles: genericProfiles()}
-	base := &runner.Request{Model: "m", Prompt: "Сколько будет шесть умножить на семь?", Think: true, RunID: "abc", MaxSteps: 5}
+	base := &runner.Request{Model: "m", Prompt: "Сколько будет шесть умножить на семь?", Think: budget.Ptr(true), RunID: "abc", Budgets: budget.Budgets{MaxSteps: budget.Ptr(5)}}
 	var done []int
 	var mu sync.Mutex
 	perChain := 0
@@ -153,7 +154,7 @@ func TestRunParallelAndSeeds(t *testing.T) {
 		s := 10 + i
 		chains = append(chains, Chain{Seed: &s})
 	}
-	rec, err := Run(context.Background(), r, &runner.Request{Model: "m", Prompt: "What is 3+4?", Think: true}, chains, Options{Parallel: 1})
+	rec, err := Run(context.Background(), r, &runner.Request{Model: "m", Prompt: "What is 3+4?", Think: budget.Ptr(true)}, chains, Options{Parallel: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func toInt(v any) int {
 func TestRunFailures(t *testing.T) {
 	r := &runner.Runner{Backend: &fakeBackend{scripts: map[string]string{"": "<think>\nHm.\n</think>\n\n5"}}, Profiles: genericProfiles()}
 	// An unknown language leaves the chain's reasoning alone.
-	rec, err := Run(context.Background(), r, &runner.Request{Model: "m", Prompt: "2+3?", Think: true},
+	rec, err := Run(context.Background(), r, &runner.Request{Model: "m", Prompt: "2+3?", Think: budget.Ptr(true)},
 		[]Chain{{}, {Lang: "xx"}}, Options{})
 	if err != nil || rec.Consensus.Votes["5"] != 2 || rec.Consensus.Chains[1].Budgets.ThinkPrefix != "" {
 		t.Fatalf("err %v votes %v", err, rec.Consensus.Votes)
@@ -198,7 +199,7 @@ func TestRunFailures(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	rec, err = Run(ctx, r, &runner.Request{Model: "m", Prompt: "2+3?", Think: true}, []Chain{{}, {}}, Options{Parallel: 1})
+	rec, err = Run(ctx, r, &runner.Request{Model: "m", Prompt: "2+3?", Think: budget.Ptr(true)}, []Chain{{}, {}}, Options{Parallel: 1})
 	if err == nil || rec == nil || len(rec.Consensus.Chains) != 2 {
 		t.Fatalf("cancelled: err %v rec %v", err, rec)
 	}

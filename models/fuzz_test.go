@@ -39,16 +39,9 @@ func FuzzParseProfiles(f *testing.F) {
 			if p.Name == "" {
 				t.Fatal("a profile with no name")
 			}
-			for _, c := range []struct {
-				kind hooks.BudgetKind
-				v    int64
-			}{
-				{hooks.BudgetSteps, int64(b.MaxSteps)}, {hooks.BudgetTokens, int64(b.MaxThinkTokens)},
-				{hooks.BudgetTokens, int64(b.MaxAnswerTokens)}, {hooks.BudgetSteps, int64(b.MinSteps)},
-				{hooks.BudgetTime, int64(b.MaxThinkTime)},
-			} {
-				if c.v < 0 || hooks.CheckLimit("", c.kind, c.v) != nil {
-					t.Fatalf("profile %s: budgets %+v out of range", p.Name, b)
+			{
+				if err := b.Validate(nil); err != nil {
+					t.Fatalf("profile %s: budgets %+v out of range: %v", p.Name, b, err)
 				}
 			}
 			if b.Loop != nil && (*b.Loop < 0 || *b.Loop > hooks.LimitSteps) {

@@ -9,11 +9,12 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/template"
 	"github.com/ollama/ollama/thinking"
+
+	"github.com/rein-dev/rein/budget"
 )
 
 // A Profile is what rein knows about a model family: how its thinking is
@@ -46,31 +47,13 @@ type Profile struct {
 	// is built in (gpt-oss's harmony format), not by raw generation.
 	Chat bool `json:"chat,omitempty"`
 	// Budgets are default reasoning budgets for the models the profile
-	// matches (set in the user's file; the built-ins set none).
-	Budgets Budgets `json:"budgets,omitzero"`
+	// matches (set in the user's file; the built-ins set none). Each one
+	// fills the same budget of a run (rein run, rein proxy, the chat) that
+	// the user left unset: a flag or a request option always wins.
+	Budgets budget.Budgets `json:"budgets,omitzero"`
 	// Source is "built-in", or the path of the user file that added the
 	// profile or changed it.
 	Source string `json:"source"`
-}
-
-// Budgets are a profile's default reasoning budgets. Each one fills the
-// same budget of a run (rein run, rein proxy) that the user left unset: a
-// flag or a request option always wins. Zero values set nothing.
-type Budgets struct {
-	MaxSteps        int           `json:"max_steps,omitempty"`
-	MaxThinkTokens  int           `json:"max_think_tokens,omitempty"`
-	MaxThinkTime    time.Duration `json:"max_think_time,omitempty"`
-	MaxAnswerTokens int           `json:"max_answer_tokens,omitempty"`
-	MinSteps        int           `json:"min_steps,omitempty"`
-	// Loop replaces the default loop cut (K=3) when set; 0 turns it off.
-	Loop    *int   `json:"loop,omitempty"`
-	OnLimit string `json:"on_limit,omitempty"`
-}
-
-// IsZero reports whether the budgets set nothing.
-func (b Budgets) IsZero() bool {
-	return b.MaxSteps == 0 && b.MaxThinkTokens == 0 && b.MaxThinkTime == 0 && b.MaxAnswerTokens == 0 &&
-		b.MinSteps == 0 && b.Loop == nil && b.OnLimit == ""
 }
 
 // MatchRule says which models a profile is for.
@@ -209,10 +192,7 @@ func (p Profile) Clone() Profile {
 	p.Options = maps.Clone(p.Options)
 	p.BudgetMessages = maps.Clone(p.BudgetMessages)
 	p.ThinkLevels = slices.Clone(p.ThinkLevels)
-	if p.Budgets.Loop != nil {
-		k := *p.Budgets.Loop
-		p.Budgets.Loop = &k
-	}
+	p.Budgets = budget.Budgets{}.Or(p.Budgets) // a deep copy
 	return p
 }
 

@@ -9,10 +9,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
 )
 
@@ -423,54 +423,46 @@ func validLang(s string) bool {
 	return isLetters(base, 2) && (!hasRegion || isLetters(region, 2, 3, 4))
 }
 
-var budgetFields = []string{"max_steps", "max_think_tokens", "max_think_time", "max_answer_tokens", "min_steps", "loop", "on_limit"}
-
-// limits reads a profile's budgets; the fields it names replace those of b.
-func (d *decoder) limits(n *yaml.Node, field string, b *Budgets) error {
+// limits reads a profile's budgets (the keys budget.Names gives them); the
+// fields it names replace those of b.
+func (d *decoder) limits(n *yaml.Node, field string, b *budget.Budgets) error {
+	keys := budget.Keys(budget.ByProfile)
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		*b = Budgets{}
+		*b = budget.Budgets{}
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return d.errorf(n, field, "want a mapping (%s), not %s", strings.Join(budgetFields, ", "), kindName(n))
+		return d.errorf(n, field, "want a mapping (%s), not %s", strings.Join(keys, ", "), kindName(n))
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		f := field + "." + k.Value
-		var err error
-		switch k.Value {
-		case "max_steps":
-			b.MaxSteps, err = d.count(v, f, hooks.BudgetSteps)
-		case "max_think_tokens":
-			b.MaxThinkTokens, err = d.count(v, f, hooks.BudgetTokens)
-		case "max_answer_tokens":
-			b.MaxAnswerTokens, err = d.count(v, f, hooks.BudgetTokens)
-		case "min_steps":
-			b.MinSteps, err = d.count(v, f, hooks.BudgetSteps)
-		case "loop":
-			var k int
-			if k, err = d.count(v, f, hooks.BudgetSteps); err == nil {
-				b.Loop = &k
+		name, ok := budget.Lookup(k.Value, budget.ByProfile)
+		if !ok {
+			return d.errorf(k, f, "unknown field (want one of %s)", strings.Join(keys, ", "))
+		}
+		if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+			name.Unset(b)
+			continue
+		}
+		var want string
+		switch name.Kind {
+		case budget.KindTokens, budget.KindSteps:
+			if v.Kind != yaml.ScalarNode || v.Tag != "!!int" {
+				return d.errorf(v, f, "want a whole number of 0 or more, not %s", kindName(v))
 			}
-		case "max_think_time":
-			var s string
-			if s, err = d.str(v, f); err == nil {
-				b.MaxThinkTime, err = time.ParseDuration(s)
-				if err != nil || b.MaxThinkTime < 0 {
-					err = d.errorf(v, f, "%q is not a duration of 0 or more (such as 30s or 2m)", s)
-				} else if lerr := hooks.CheckLimit("", hooks.BudgetTime, int64(b.MaxThinkTime)); lerr != nil {
-					err = d.errorf(v, f, "%v", lerr)
-				}
-			}
-		case "on_limit":
-			if b.OnLimit, err = d.str(v, f); err == nil && b.OnLimit != "answer" && b.OnLimit != "stop" {
-				err = d.errorf(v, f, "%q is not answer or stop", b.OnLimit)
+		case budget.KindProbability:
+			want = "a number between 0 and 1"
+			if v.Kind != yaml.ScalarNode || (v.Tag != "!!int" && v.Tag != "!!float") {
+				return d.errorf(v, f, "want %s, not %s", want, kindName(v))
 			}
 		default:
-			err = d.errorf(k, f, "unknown field (want one of %s)", strings.Join(budgetFields, ", "))
+			if v.Kind != yaml.ScalarNode || v.Tag != "!!str" {
+				return d.errorf(v, f, "want a string, not %s (quote it)", kindName(v))
+			}
 		}
-		if err != nil {
-			return err
+		if err := name.Parse(b, v.Value); err != nil {
+			return d.errorf(v, f, "%v", err)
 		}
 	}
 	return nil

@@ -204,8 +204,8 @@ func TestParseProfilesErrors(t *testing.T) {
 		{"budget beyond its limit", "profiles:\n  - name: qwen3\n    budgets:\n      max_think_tokens: 9223372036854775807\n", 4, "profiles[0].budgets.max_think_tokens", "must be at most 1000000000"},
 		{"steps beyond their limit", "profiles:\n  - name: qwen3\n    budgets:\n      loop: 10000000\n", 4, "profiles[0].budgets.loop", "must be at most 1000000"},
 		{"think time beyond its limit", "profiles:\n  - name: qwen3\n    budgets:\n      max_think_time: 2000h\n", 4, "profiles[0].budgets.max_think_time", "must be at most 168h0m0s"},
-		{"bad think time", "profiles:\n  - name: qwen3\n    budgets:\n      max_think_time: soon\n", 4, "profiles[0].budgets.max_think_time", "not a duration"},
-		{"bad on_limit", "profiles:\n  - name: qwen3\n    budgets:\n      on_limit: maybe\n", 4, "profiles[0].budgets.on_limit", "not answer or stop"},
+		{"bad think time", "profiles:\n  - name: qwen3\n    budgets:\n      max_think_time: soon\n", 4, "profiles[0].budgets.max_think_time", "must be a duration"},
+		{"bad on_limit", "profiles:\n  - name: qwen3\n    budgets:\n      on_limit: maybe\n", 4, "profiles[0].budgets.on_limit", `must be "answer" or "stop"`},
 		{"bad name glob", "profiles:\n  - name: x\n    match:\n      names: [\"qwen[\"]\n", 4, "profiles[0].match.names", "bad pattern"},
 	}
 	for _, tt := range tests {
@@ -252,8 +252,9 @@ func TestParseProfilesBudgets(t *testing.T) {
 		}
 	}
 	b := q.Budgets
-	if b.MaxSteps != 8 || b.MaxThinkTokens != 2000 || b.MaxThinkTime != 45*time.Second || b.MaxAnswerTokens != 300 ||
-		b.MinSteps != 2 || b.Loop == nil || *b.Loop != 0 || b.OnLimit != "stop" || b.IsZero() {
+	l := b.Resolve()
+	if l.MaxSteps != 8 || l.MaxThinkTokens != 2000 || l.MaxThinkTime != 45*time.Second || l.MaxAnswerTokens != 300 ||
+		l.MinSteps != 2 || b.Loop == nil || *b.Loop != 0 || l.OnLimit != "stop" || b.IsZero() {
 		t.Errorf("budgets %+v", b)
 	}
 	for _, p := range ps {

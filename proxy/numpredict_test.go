@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/runner"
 )
@@ -33,8 +34,8 @@ func TestNewRequestNumPredict(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			req := newRequest("m", Budgets{}, map[string]any{"num_predict": tt.np, "temperature": 0.5}, nil, nil)
 			req.Prompt = "hi"
-			if req.MaxTokens != tt.want {
-				t.Errorf("max tokens %d, want %d", req.MaxTokens, tt.want)
+			if got := capOf(req); got != tt.want {
+				t.Errorf("max tokens %d, want %d", got, tt.want)
 			}
 			if _, ok := req.Options["num_predict"]; ok || req.Options["temperature"] != 0.5 {
 				t.Errorf("options %v", req.Options)
@@ -45,10 +46,18 @@ func TestNewRequestNumPredict(t *testing.T) {
 		})
 	}
 	// With a cap of the proxy's own, num_predict only lowers it.
-	if req := newRequest("m", Budgets{MaxTokens: 50}, map[string]any{"num_predict": 1e300}, nil, nil); req.MaxTokens != 50 {
-		t.Errorf("max tokens %d, want 50", req.MaxTokens)
+	if req := newRequest("m", Budgets{MaxTokens: budget.Ptr(50)}, map[string]any{"num_predict": 1e300}, nil, nil); capOf(req) != 50 {
+		t.Errorf("max tokens %d, want 50", capOf(req))
 	}
-	if req := newRequest("m", Budgets{MaxTokens: hooks.LimitTokens}, map[string]any{"num_predict": 1e300}, nil, nil); req.MaxTokens != hooks.LimitTokens {
-		t.Errorf("max tokens %d, want the limit", req.MaxTokens)
+	if req := newRequest("m", Budgets{MaxTokens: budget.Ptr(hooks.LimitTokens)}, map[string]any{"num_predict": 1e300}, nil, nil); capOf(req) != hooks.LimitTokens {
+		t.Errorf("max tokens %d, want the limit", capOf(req))
 	}
+}
+
+// capOf is the request's own token cap, 0 when it sets none.
+func capOf(req *runner.Request) int {
+	if req.Budgets.MaxTokens == nil {
+		return 0
+	}
+	return *req.Budgets.MaxTokens
 }

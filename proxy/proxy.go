@@ -93,6 +93,10 @@ type Config struct {
 	// themselves once its context ends, before it cuts them; 0 means
 	// DefaultShutdownGrace.
 	ShutdownGrace time.Duration
+	// SuspectsFile, when set, is the wedge guard's state file
+	// (runner.Guard.Attach): the suspects of earlier processes on Upstream
+	// are watched, and runner.SaveGuards merges this process's into it.
+	SuspectsFile string
 	// Backend, when set, is what the runs go to instead of Upstream's
 	// Ollama API: the openai backend (package openai) of a server that
 	// speaks the OpenAI completions protocol. What passes through still
@@ -119,7 +123,7 @@ func New(cfg Config) (*Proxy, error) {
 	if s := cfg.Upstream.Scheme; s != "http" && s != "https" {
 		return nil, fmt.Errorf("proxy: upstream %s: scheme must be http or https", cfg.Upstream.Redacted())
 	}
-	if err := cfg.Budgets.Validate(); err != nil {
+	if err := cfg.Budgets.Validate(nil); err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
 	up := *cfg.Upstream
@@ -165,6 +169,9 @@ func New(cfg Config) (*Proxy, error) {
 	p.runs = p.backend
 	if cfg.Backend != nil {
 		p.runs = cfg.Backend
+	}
+	if cfg.SuspectsFile != "" {
+		runner.GuardOf(p.runs).Attach(up.Host, cfg.SuspectsFile)
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -259,7 +266,7 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, body []byte) {
 				Model string `json:"model"`
 			}
 			if json.Unmarshal(body, &m) == nil && m.Model != "" {
-				runner.MarkSuspect(m.Model, time.Now())
+				runner.GuardOf(p.runs).MarkSuspect(m.Model, time.Now())
 			}
 		}
 		if v != nil {

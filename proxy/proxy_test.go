@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,58 +20,75 @@ import (
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/types/model"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/runner"
 )
 
 func TestTakeOptions(t *testing.T) {
-	base := Budgets{MaxSteps: 8, Loop: 3, OnLimit: runner.OnLimitAnswer}
+	p := budget.Ptr[int]
 	opts := map[string]any{
-		OptMaxSteps: 3.0, OptMaxThinkTokens: "40", OptMaxThinkTime: "1.5s", OptMaxAnswerTokens: 7.0,
-		OptLoop: 0.0, OptMinSteps: 2.0, OptOnLimit: "stop", OptStepSplit: "line", OptBudgetMessage: "Stop.",
-		OptExitOnAgreement: 2.0, OptExitOnConfidence: "0.9",
+		"rein_max_steps": 3.0, "rein_max_think_tokens": "40", "rein_max_think_time": "1.5s", "rein_max_answer_tokens": 7.0,
+		"rein_loop": 0.0, "rein_min_steps": 2.0, "rein_on_limit": "stop", "rein_step_split": "line", "rein_budget_message": "Stop.",
+		"rein_exit_on_agreement": 2.0, "rein_exit_on_confidence": "0.9",
 		"temperature": 0.5,
 	}
-	b, err := base.takeOptions(opts)
+	b, err := takeOptions(Budgets{}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Budgets{MaxSteps: 3, MaxThinkTokens: 40, MaxThinkTime: 1500 * time.Millisecond, MaxAnswerTokens: 7,
-		Loop: 0, LoopSet: true, MinSteps: 2, OnLimit: "stop", StepMode: hooks.StepLine, BudgetMessage: "Stop.",
-		ExitOnAgreement: 2, ExitOnConfidence: 0.9}
-	if b != want {
+	want := Budgets{MaxSteps: p(3), MaxThinkTokens: p(40), MaxThinkTime: budget.Ptr(1500 * time.Millisecond), MaxAnswerTokens: p(7),
+		Loop: p(0), MinSteps: p(2), OnLimit: budget.Ptr("stop"), StepMode: budget.Ptr(hooks.StepLine), BudgetMessage: budget.Ptr("Stop."),
+		ExitOnAgreement: p(2), ExitOnConfidence: budget.Ptr(0.9)}
+	if !reflect.DeepEqual(b, want) {
 		t.Errorf("budgets %+v, want %+v", b, want)
 	}
 	if len(opts) != 1 || opts["temperature"] != 0.5 {
 		t.Errorf("options left %v, want only temperature", opts)
 	}
-	if d, err := base.takeOptions(map[string]any{OptMaxThinkTime: 250.0}); err != nil || d.MaxThinkTime != 250*time.Millisecond {
+	if d, err := takeOptions(Budgets{}, map[string]any{"rein_max_think_time": 250.0}); err != nil || *d.MaxThinkTime != 250*time.Millisecond {
 		t.Errorf("milliseconds: %v %v", d.MaxThinkTime, err)
+	}
+	// Every option the table names is taken.
+	for _, k := range budget.Keys(budget.ByOption) {
+		n, _ := budget.Lookup(k, budget.ByOption)
+		v := any(1.0)
+		switch n.Kind {
+		case budget.KindChoice:
+			v = n.Choices[0]
+		case budget.KindStepMode:
+			v = "line"
+		case budget.KindText:
+			v = "x"
+		}
+		if b, err := takeOptions(Budgets{}, map[string]any{k: v}); err != nil || !n.IsSet(b) {
+			t.Errorf("%s: %v, set %v", k, err, n.IsSet(b))
+		}
 	}
 
 	for _, bad := range []map[string]any{
 		{"rein_max_stepz": 1.0},
-		{OptMaxSteps: -1.0},
-		{OptMaxSteps: 1.5},
-		{OptMaxSteps: "many"},
-		{OptMaxSteps: true},
-		{OptMaxThinkTime: "-1s"},
-		{OptMaxThinkTime: "soon"},
-		{OptOnLimit: "later"},
-		{OptOnLimit: 1.0},
-		{OptStepSplit: "word"},
-		{OptBudgetMessage: 3.0},
-		{OptExitOnAgreement: -2.0},
-		{OptExitOnConfidence: 1.5},
-		{OptExitOnConfidence: "sure"},
+		{"rein_max_steps": -1.0},
+		{"rein_max_steps": 1.5},
+		{"rein_max_steps": "many"},
+		{"rein_max_steps": true},
+		{"rein_max_think_time": "-1s"},
+		{"rein_max_think_time": "soon"},
+		{"rein_on_limit": "later"},
+		{"rein_on_limit": 1.0},
+		{"rein_step_split": "word"},
+		{"rein_budget_message": 3.0},
+		{"rein_exit_on_agreement": -2.0},
+		{"rein_exit_on_confidence": 1.5},
+		{"rein_exit_on_confidence": "sure"},
 	} {
-		_, err := base.takeOptions(bad)
+		_, err := takeOptions(Budgets{}, bad)
 		var oe *optionError
 		if err == nil || !errorsAs(err, &oe) {
 			t.Errorf("%v: error %v, want an option error", bad, err)
 		}
 	}
-	_, err = base.takeOptions(map[string]any{"rein_b": 1.0, "rein_a": 1.0})
+	_, err = takeOptions(Budgets{}, map[string]any{"rein_b": 1.0, "rein_a": 1.0})
 	if err == nil || !strings.Contains(err.Error(), "unknown option rein_a ") {
 		t.Errorf("two unknown options: %v, want the first in order", err)
 	}
@@ -83,17 +101,18 @@ func errorsAs(err error, oe **optionError) bool {
 }
 
 func TestBudgetsValidate(t *testing.T) {
+	p := budget.Ptr[int]
 	for _, b := range []Budgets{
-		{MaxSteps: -1}, {MaxThinkTime: -time.Second}, {OnLimit: "maybe"}, {StepMode: "words"},
-		{MaxTokens: 10, MaxAnswerTokens: 10}, {MaxAnswerTokens: runner.DefaultMaxTokens},
-		{MaxThinkTokens: math.MaxInt}, {MaxTokens: hooks.LimitTokens + 1}, {MaxSteps: hooks.LimitSteps + 1},
-		{Loop: math.MaxInt}, {MinSteps: math.MaxInt}, {MaxThinkTime: math.MaxInt64},
+		{MaxSteps: p(-1)}, {MaxThinkTime: budget.Ptr(-time.Second)}, {OnLimit: budget.Ptr("maybe")}, {StepMode: budget.Ptr(hooks.StepMode("words"))},
+		{MaxTokens: p(10), MaxAnswerTokens: p(10)}, {MaxAnswerTokens: p(runner.DefaultMaxTokens)},
+		{MaxThinkTokens: p(math.MaxInt)}, {MaxTokens: p(hooks.LimitTokens + 1)}, {MaxSteps: p(hooks.LimitSteps + 1)},
+		{Loop: p(math.MaxInt)}, {MinSteps: p(math.MaxInt)}, {MaxThinkTime: budget.Ptr(time.Duration(math.MaxInt64))},
 	} {
-		if b.Validate() == nil {
+		if b.Validate(nil) == nil {
 			t.Errorf("%+v: no error", b)
 		}
 	}
-	if err := (Budgets{MaxTokens: 100, MaxAnswerTokens: 50, OnLimit: "stop", StepMode: "marker"}).Validate(); err != nil {
+	if err := (Budgets{MaxTokens: p(100), MaxAnswerTokens: p(50), OnLimit: budget.Ptr("stop"), StepMode: budget.Ptr(hooks.StepMarker)}).Validate(nil); err != nil {
 		t.Error(err)
 	}
 }
@@ -427,7 +446,13 @@ func TestPassThroughDisconnectMakesSuspect(t *testing.T) {
 	}))
 	defer up.Close()
 	upURL, _ := url.Parse(up.URL)
-	ps := newTestProxy(t, Config{Upstream: upURL, Logf: func(string, ...any) {}})
+	px, err := New(Config{Upstream: upURL, Logf: func(string, ...any) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := httptest.NewServer(px)
+	t.Cleanup(ps.Close)
+	guard := runner.GuardOf(px.runs)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel() // before up.Close, which waits for the connection
@@ -440,13 +465,13 @@ func TestPassThroughDisconnectMakesSuspect(t *testing.T) {
 	if _, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := runner.Suspects()[model]; ok {
+	if _, ok := guard.Suspects()[model]; ok {
 		t.Fatal("a suspect before the client left")
 	}
 	cancel()
 	resp.Body.Close()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if _, ok := runner.Suspects()[model]; ok {
+		if _, ok := guard.Suspects()[model]; ok {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/ollama/ollama/api"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/consensus"
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/runner"
@@ -109,28 +109,26 @@ func doneReason(rec *runner.Record) string {
 	return "stop"
 }
 
+// optionName names a budget in the proxy's errors: its rein_* option, or
+// its flag for those a request cannot set.
+func optionName(n budget.Name) string {
+	if n.Option != "" {
+		return "option " + n.Option
+	}
+	return "--" + n.Flag
+}
+
 // newRequest builds a runner request from an Ollama request's common
 // fields. Options lose num_predict, which becomes the hard cap.
 func newRequest(model string, b Budgets, opts map[string]any, think *api.ThinkValue, keepAlive *api.Duration) *runner.Request {
 	req := &runner.Request{
-		Model:            model,
-		Think:            think == nil || think.Bool(),
-		KeepAlive:        keepAlive,
-		MaxTokens:        b.MaxTokens,
-		MaxThinkTokens:   b.MaxThinkTokens,
-		MaxThinkTime:     b.MaxThinkTime,
-		MaxSteps:         b.MaxSteps,
-		MinSteps:         b.MinSteps,
-		MaxAnswerTokens:  b.MaxAnswerTokens,
-		Loop:             b.Loop,
-		StepMode:         b.StepMode,
-		OnLimit:          b.OnLimit,
-		BudgetMessage:    b.BudgetMessage,
-		ExitOnAgreement:  b.ExitOnAgreement,
-		ExitOnConfidence: b.ExitOnConfidence,
-		ProbeKey:         consensus.Normalise,
-		ProfileBudgets:   true,
-		LoopDefault:      !b.LoopSet,
+		Model:     model,
+		KeepAlive: keepAlive,
+		Budgets:   b,
+		ProbeKey:  consensus.Normalise,
+	}
+	if think != nil {
+		req.Think = budget.Ptr(think.Bool())
 	}
 	if think.IsString() {
 		req.ThinkLevel = think.String()
@@ -138,7 +136,7 @@ func newRequest(model string, b Budgets, opts map[string]any, think *api.ThinkVa
 	if len(opts) > 0 {
 		req.Options = maps.Clone(opts)
 		if np, ok := numPredict(req.Options["num_predict"]); ok {
-			req.MaxTokens = min(cmp.Or(req.MaxTokens, runner.DefaultMaxTokens), np)
+			req.Budgets.MaxTokens = budget.Ptr(min(req.Budgets.Resolve().MaxTokens, np))
 		}
 		delete(req.Options, "num_predict")
 	}
@@ -229,10 +227,12 @@ func (p *Proxy) prepare(w http.ResponseWriter, r *http.Request, optsOf func([]by
 	}
 	b = p.cfg.Budgets
 	if hasReinKeys(opts) {
-		if b, err = b.takeOptions(opts); err != nil {
+		var own Budgets
+		if own, err = takeOptions(Budgets{}, opts); err != nil {
 			return nil, b, nil, &httpError{http.StatusBadRequest, err.Error()}
 		}
-		if err := b.Validate(); err != nil {
+		b = own.Or(b) // the request's own budgets win
+		if err := b.Validate(optionName); err != nil {
 			return nil, b, nil, &httpError{http.StatusBadRequest, err.Error()}
 		}
 		if body, err = withOptions(body, opts); err != nil {

@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"github.com/rein-dev/rein/budget"
+
 	"bufio"
 	"context"
 	"fmt"
@@ -27,7 +29,7 @@ func BenchmarkRunStream(b *testing.B) {
 			for b.Loop() {
 				// Loop 0: the detector would cut the trace; steps are
 				// distinct only in count, so measure the plain stream.
-				q := &Request{Model: "fake", Prompt: question, Think: true, MaxTokens: 4 * n, MaxSteps: n, OnLimit: OnLimitStop}
+				q := &Request{Model: "fake", Prompt: question, Think: budget.Ptr(true), Budgets: budget.Budgets{MaxTokens: budget.Ptr(4 * n), MaxSteps: budget.Ptr(n), OnLimit: budget.Ptr(OnLimitStop)}}
 				rec, err := r.Run(context.Background(), q)
 				if err != nil {
 					b.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
 )
 
@@ -13,7 +14,7 @@ func TestRunMinSteps(t *testing.T) {
 	f := newFakeServer(t, defaultModel())
 	r, _ := newTestRunner(f)
 	q := thinkReq()
-	q.MinSteps = 4
+	q.Budgets.MinSteps = budget.Ptr(4)
 	rec, err := r.Run(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +54,7 @@ func TestRunMinStepsBounded(t *testing.T) {
 	f := newFakeServer(t, defaultModel())
 	r, _ := newTestRunner(f)
 	q := thinkReq()
-	q.MinSteps = 5
+	q.Budgets.MinSteps = budget.Ptr(5)
 	rec, err := r.Run(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +69,7 @@ func TestRunAnswerLimits(t *testing.T) {
 		f := newFakeServer(t, defaultModel())
 		r, _ := newTestRunner(f)
 		q := thinkReq()
-		q.MaxAnswerTokens = 2
+		q.Budgets.MaxAnswerTokens = budget.Ptr(2)
 		rec, err := r.Run(context.Background(), q)
 		if err != nil {
 			t.Fatal(err)
@@ -88,7 +89,7 @@ func TestRunAnswerLimits(t *testing.T) {
 		f := newFakeServer(t, m)
 		r, _ := newTestRunner(f)
 		q := thinkReq()
-		q.MaxSteps = 1
+		q.Budgets.MaxSteps = budget.Ptr(1)
 		rec, err := r.Run(context.Background(), q)
 		if err != nil {
 			t.Fatal(err)
@@ -104,7 +105,7 @@ func TestRunAnswerLimits(t *testing.T) {
 		f := newFakeServer(t, defaultModel())
 		r, _ := newTestRunner(f)
 		q := thinkReq()
-		q.MaxThinkTokens, q.MaxAnswerTokens = 1000, 500
+		q.Budgets.MaxThinkTokens, q.Budgets.MaxAnswerTokens = budget.Ptr(1000), budget.Ptr(500)
 		rec, err := r.Run(context.Background(), q)
 		if err != nil {
 			t.Fatal(err)
@@ -119,7 +120,7 @@ func TestRunCutByTime(t *testing.T) {
 	f := newFakeServer(t, defaultModel())
 	r, _ := newTestRunner(f)
 	q := thinkReq()
-	q.MaxThinkTime = 25 * time.Millisecond
+	q.Budgets.MaxThinkTime = budget.Ptr(25 * time.Millisecond)
 	rec, err := r.Run(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
@@ -142,8 +143,8 @@ func TestRunStopPolicy(t *testing.T) {
 	f := newFakeServer(t, defaultModel())
 	r, _ := newTestRunner(f)
 	q := thinkReq()
-	q.MaxSteps = 2
-	q.OnLimit = OnLimitStop
+	q.Budgets.MaxSteps = budget.Ptr(2)
+	q.Budgets.OnLimit = budget.Ptr(OnLimitStop)
 	rec, err := r.Run(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)

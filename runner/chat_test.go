@@ -11,6 +11,7 @@ import (
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/types/model"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
 )
 
@@ -77,7 +78,7 @@ func TestRunChatPath(t *testing.T) {
 	c := newFakeClock()
 	r := &Runner{Backend: tickingBackend{Backend: b, clock: c}, Now: c.Now, Profiles: testProfiles()}
 	q := thinkReq()
-	q.MaxSteps = 1
+	q.Budgets.MaxSteps = budget.Ptr(1)
 	q.ThinkLevel = "high"
 	rec, err := r.Run(context.Background(), q)
 	if err != nil {

@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"github.com/rein-dev/rein/budget"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -76,7 +78,7 @@ func TestRunToolsFormatImages(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := &toolsBackend{}
 			q := tc.req
-			q.Model, q.Think, q.MaxSteps = "m", true, 1
+			q.Model, q.Think, q.Budgets.MaxSteps = "m", budget.Ptr(true), budget.Ptr(1)
 			rec, err := (&Runner{Backend: b}).Run(context.Background(), &q)
 			if err != nil {
 				t.Fatal(err)

@@ -85,15 +85,15 @@ func (rn *run) planContext(ctx context.Context, show *api.ShowResponse, promptBy
 	p.promptBytes = promptBytes
 	p.kvPerToken = models.KVBytesPerToken(show.ModelInfo, rn.r.Context.KVCacheType)
 	cut := len(rn.budgetMsg) + len(rn.prof.ThinkClose)
-	p.answerRoom = cmp.Or(q.MaxAnswerTokens, models.DefaultAnswerRoom) + cut
+	p.answerRoom = cmp.Or(rn.lim.MaxAnswerTokens, models.DefaultAnswerRoom) + cut
 	extra := promptBytes + cut
-	if q.MinSteps > 0 {
-		extra += len(waitText) * min(q.MinSteps, maxWaitPasses)
+	if rn.lim.MinSteps > 0 {
+		extra += len(waitText) * min(rn.lim.MinSteps, maxWaitPasses)
 	}
 	if rn.thinkOn {
-		p.thinkRoom = cmp.Or(q.MaxThinkTokens, models.DefaultThinkRoom)
+		p.thinkRoom = cmp.Or(rn.lim.MaxThinkTokens, models.DefaultThinkRoom)
 	}
-	p.need = extra + models.ContextRoom(rn.thinkOn, q.MaxThinkTokens, q.MaxAnswerTokens, rn.maxTokens)
+	p.need = extra + models.ContextRoom(rn.thinkOn, rn.lim.MaxThinkTokens, rn.lim.MaxAnswerTokens, rn.maxTokens)
 
 	var ps *api.ProcessResponse
 	switch {
@@ -113,7 +113,7 @@ func (rn *run) planContext(ctx context.Context, show *api.ShowResponse, promptBy
 		p.numCtx, p.source = models.ContextSize(p.need, p.train), CtxSized
 		// Only budgets the caller chose are worth a warning; the default
 		// rooms simply get what the training context has.
-		chosen := q.MaxThinkTokens > 0 || q.MaxAnswerTokens > 0 || (q.MaxTokens > 0 && q.MaxTokens != DefaultMaxTokens)
+		chosen := rn.lim.MaxThinkTokens > 0 || rn.lim.MaxAnswerTokens > 0 || (rn.lim.MaxTokens > 0 && rn.lim.MaxTokens != DefaultMaxTokens)
 		if p.train > 0 && p.need > p.train && chosen {
 			rn.warnf("context: the run may need %d tokens but the model's context is %d; the thinking is cut where it ends", p.need, p.train)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ollama/ollama/api"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/models"
 )
@@ -66,7 +67,9 @@ func TestContextPolicy(t *testing.T) {
 			inherited[i].Options["temperature"] = 0.5
 		}
 	}
-	budgets := func(q *Request) { q.MaxThinkTokens, q.MaxAnswerTokens = 1000, 500 }
+	budgets := func(q *Request) {
+		q.Budgets.MaxThinkTokens, q.Budgets.MaxAnswerTokens = budget.Ptr(1000), budget.Ptr(500)
+	}
 	tests := []struct {
 		name       string
 		req        func(*Request)
@@ -78,8 +81,8 @@ func TestContextPolicy(t *testing.T) {
 	}{
 		{"defaults: 8k of thinking, 2k of answer", nil, nil, 0, nil, 16384, CtxSized},
 		{"budgets size the context", budgets, nil, 0, nil, 4096, CtxSized},
-		{"max tokens caps the rooms", func(q *Request) { q.MaxTokens = 3000 }, nil, 0, nil, 4096, CtxSized},
-		{"no thinking", func(q *Request) { q.Think = false }, nil, 0, nil, 4096, CtxSized},
+		{"max tokens caps the rooms", func(q *Request) { q.Budgets.MaxTokens = budget.Ptr(3000) }, nil, 0, nil, 4096, CtxSized},
+		{"no thinking", func(q *Request) { q.Think = budget.Ptr(false) }, nil, 0, nil, 4096, CtxSized},
 		{"a loaded context that holds the run", budgets, []api.ProcessModelResponse{loaded(32768)}, 0, nil, 32768, CtxLoaded},
 		{"a loaded context too small", nil, []api.ProcessModelResponse{loaded(4096)}, 0, nil, 16384, CtxSized},
 		{"another model loaded", budgets, []api.ProcessModelResponse{{Name: "other:latest", ContextLength: 32768}}, 0, nil, 4096, CtxSized},
@@ -150,7 +153,7 @@ func TestContextFull(t *testing.T) {
 			f := newFakeServer(t, m)
 			r := &Runner{Backend: f.client(), Profiles: testProfiles()}
 			q := thinkReq()
-			q.NumCtx, q.MaxAnswerTokens = 600, tt.maxAnswer
+			q.NumCtx, q.Budgets.MaxAnswerTokens = 600, budget.Ptr(tt.maxAnswer)
 			rec, err := r.Run(context.Background(), q)
 			if err != nil {
 				t.Fatal(err)
@@ -215,7 +218,7 @@ func TestContextMemory(t *testing.T) {
 		think, _ = strconv.Atoi(strings.TrimRight(strings.Fields(after)[0], ",.;"))
 	}
 	q := thinkReq()
-	q.MaxThinkTokens = think
+	q.Budgets.MaxThinkTokens = budget.Ptr(think)
 	rec, err = r.Run(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)

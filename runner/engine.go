@@ -46,19 +46,14 @@ type run struct {
 	prefix      string   // the thinking prefix sent, "" when none
 	prefixSteps []string // steps the prefix finished, sent at run start
 
-	caps      models.ServerCaps // what the server's version can do
-	chat      bool
-	thinkOn   bool
-	onLimit   string
-	budgetMsg string
-	stepMode  hooks.StepMode
-	maxTokens int
-	numCtx    int
-	cplan     contextPlan // the context and what it costs (context.go)
-	opts      map[string]any
-	msgs      []api.Message // chat path: the conversation before the reply
-	prompt    string        // raw path: the rendered prompt
-	gen       []byte        // raw path: everything after the prompt so far
+	caps    models.ServerCaps // what the server's version can do
+	runPlan                   // budgets, path, thinking (plan.go)
+	numCtx  int
+	cplan   contextPlan // the context and what it costs (context.go)
+	opts    map[string]any
+	msgs    []api.Message // chat path: the conversation before the reply
+	prompt  string        // raw path: the rendered prompt
+	gen     []byte        // raw path: everything after the prompt so far
 
 	parser    *Parser
 	chatState ParserState // chat path: where the reply stands
@@ -341,16 +336,15 @@ func (rn *run) state() ParserState {
 
 // numPredict returns the token limit for a pass of kind.
 func (rn *run) numPredict(kind string) int {
-	q := rn.req
 	left := rn.maxTokens - rn.keptN
 	answering := !rn.thinkOn || rn.state().Answering()
 	switch {
 	case (kind == PassFirst || kind == PassWait || kind == PassSegment) && !answering:
-		if q.MaxAnswerTokens > 0 {
-			left -= q.MaxAnswerTokens // keep room for the answer
+		if rn.lim.MaxAnswerTokens > 0 {
+			left -= rn.lim.MaxAnswerTokens // keep room for the answer
 		}
-		if rn.thinkOn && q.MaxThinkTokens > 0 {
-			np := q.MaxThinkTokens - rn.thinkN
+		if rn.thinkOn && rn.lim.MaxThinkTokens > 0 {
+			np := rn.lim.MaxThinkTokens - rn.thinkN
 			if rn.state() == StateLookingForOpen && !rn.chat {
 				np++ // the opening tag the model emits
 			}
@@ -361,8 +355,8 @@ func (rn *run) numPredict(kind string) int {
 		}
 		return rn.contextBound(max(left, 0), kind, true)
 	default: // the answer: resume, continue, or a run without thinking
-		if q.MaxAnswerTokens > 0 {
-			left = min(left, q.MaxAnswerTokens-rn.answerN)
+		if rn.lim.MaxAnswerTokens > 0 {
+			left = min(left, rn.lim.MaxAnswerTokens-rn.answerN)
 		}
 		return rn.contextBound(max(left, 0), kind, false)
 	}
@@ -437,7 +431,7 @@ func (rn *run) chatRequest(opts map[string]any, reply *api.Message) *api.ChatReq
 		req.Think = &api.ThinkValue{Value: rn.req.ThinkLevel}
 	case rn.thinkOn:
 		req.Think = &api.ThinkValue{Value: true}
-	case rn.req.Think:
+	case rn.req.Think != nil && *rn.req.Think:
 		// asked for, but the model cannot think: leave it unset
 	default:
 		req.Think = &api.ThinkValue{Value: false}
@@ -464,25 +458,35 @@ func (rn *run) doPass(ctx context.Context, kind string, numPredict int) error {
 	defer func() { rn.pass.WallMS = ms(rn.r.now().Sub(sent)) }()
 	// The server enforces MaxAnswerTokens on answer passes; on thinking
 	// passes the model may answer on its own, and the client stops it.
-	rn.answerCap = rn.req.MaxAnswerTokens > 0 && rn.thinkOn && (kind == PassFirst || kind == PassWait || kind == PassSegment)
+	rn.answerCap = rn.lim.MaxAnswerTokens > 0 && rn.thinkOn && (kind == PassFirst || kind == PassWait || kind == PassSegment)
 	opts := rn.passOptions(numPredict)
 
 	var err error
+	pt := rn.startTimer(cancel) // silence and the time budget's deadline (timers.go)
 	if rn.chat {
 		var reply *api.Message
 		if kind != PassFirst {
 			reply = &api.Message{Role: "assistant", Thinking: rn.thinking.String() + rn.chatMsg, Content: rn.answer.String()}
 		}
 		err = rn.chatCall(pctx, rn.chatRequest(opts, reply), func(resp api.ChatResponse) error {
+			if !pt.enter() {
+				return errTimerFired
+			}
+			defer pt.leave(rn)
 			rn.onChatChunk(ctx, resp)
 			return nil
 		})
 	} else {
 		err = rn.generate(pctx, rn.generateRequest(opts), func(resp api.GenerateResponse) error {
+			if !pt.enter() {
+				return errTimerFired
+			}
+			defer pt.leave(rn)
 			rn.onChunk(ctx, resp.Response, resp.Logprobs, resp.Done, resp.DoneReason, resp.Metrics)
 			return nil
 		})
 	}
+	err = rn.timerOutcome(ctx, pt, err)
 	if rn.stop != stopNone && !(rn.stop == stopPending && rn.done) {
 		rn.pass.Cancelled = true
 		if rn.pass.EvalCount > 0 {

@@ -46,10 +46,10 @@ func (rn *run) needPrefill() bool {
 	if !rn.thinkOn {
 		return false
 	}
-	if q.MaxAnswerTokens > 0 || (!rn.chat && q.MinSteps > 0) {
+	if rn.lim.MaxAnswerTokens > 0 || (!rn.chat && rn.lim.MinSteps > 0) {
 		return true
 	}
-	if q.MaxSteps > 0 || q.Loop > 0 || q.MaxThinkTime > 0 {
+	if rn.lim.MaxSteps > 0 || rn.lim.Loop > 0 || rn.lim.MaxThinkTime > 0 {
 		np := rn.numPredict(PassFirst)
 		if np <= 0 {
 			return false // no pass at all

@@ -4,7 +4,9 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
 )
 
@@ -31,17 +33,20 @@ func TestPrefillOnlyWhereNeeded(t *testing.T) {
 		prefill bool
 	}{
 		{"no budgets", func(q *Request) {}, false},
-		{"steps, segmented", func(q *Request) { q.MaxSteps = 2 }, false},
-		{"loop, segmented", func(q *Request) { q.Loop = 3 }, false},
-		{"tokens", func(q *Request) { q.MaxThinkTokens = 5 }, false},
-		{"time, segmented", func(q *Request) { q.MaxThinkTime = 1 << 40 }, false},
+		{"steps, segmented", func(q *Request) { q.Budgets.MaxSteps = budget.Ptr(2) }, false},
+		{"loop, segmented", func(q *Request) { q.Budgets.Loop = budget.Ptr(3) }, false},
+		{"tokens", func(q *Request) { q.Budgets.MaxThinkTokens = budget.Ptr(5) }, false},
+		{"time, segmented", func(q *Request) { q.Budgets.MaxThinkTime = budget.Ptr[time.Duration](1 << 40) }, false},
 		{"a hook that only watches", func(q *Request) { q.Hooks = []hooks.Hook{watcher, hooks.NewEventLog(nopWriter{})} }, false},
 		{"a language switch that warns", func(q *Request) { q.Hooks = []hooks.Hook{&hooks.LanguageSwitch{}} }, false},
 		{"a hook that may cut", func(q *Request) { q.Hooks = []hooks.Hook{cutter} }, true},
 		{"a language switch that cuts", func(q *Request) { q.Hooks = []hooks.Hook{&hooks.LanguageSwitch{Cut: true}} }, true},
-		{"sentence steps close the stream", func(q *Request) { q.MaxSteps = 2; q.StepMode = hooks.StepSentence }, true},
-		{"min steps", func(q *Request) { q.MinSteps = 4 }, true},
-		{"answer cap", func(q *Request) { q.MaxAnswerTokens = 2 }, true},
+		{"sentence steps close the stream", func(q *Request) {
+			q.Budgets.MaxSteps = budget.Ptr(2)
+			q.Budgets.StepMode = budget.Ptr(hooks.StepSentence)
+		}, true},
+		{"min steps", func(q *Request) { q.Budgets.MinSteps = budget.Ptr(4) }, true},
+		{"answer cap", func(q *Request) { q.Budgets.MaxAnswerTokens = budget.Ptr(2) }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeServer(t, defaultModel())

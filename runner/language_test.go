@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
 )
 
@@ -128,7 +129,7 @@ func TestRunThinkPrefixBudget(t *testing.T) {
 	r, _ := newTestRunner(f)
 	q := thinkReq()
 	q.ThinkPrefix = frPrefix
-	q.MaxThinkTokens = 3
+	q.Budgets.MaxThinkTokens = budget.Ptr(3)
 	rec, err := r.Run(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +157,7 @@ func TestRunThinkPrefixIgnored(t *testing.T) {
 	f := newFakeServer(t, defaultModel())
 	r, _ := newTestRunner(f)
 	q := thinkReq()
-	q.Think = false
+	q.Think = budget.Ptr(false)
 	q.ThinkPrefix = frPrefix
 	f.m.natural = []string{"4", "."}
 	rec, _ := r.Run(context.Background(), q)

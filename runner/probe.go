@@ -20,16 +20,18 @@ import (
 
 	"github.com/ollama/ollama/api"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
 )
 
 // PassProbe is a trial answer in the middle of the thinking.
 const PassProbe = "probe"
 
-// Probe defaults, for a request that asks for probes and leaves these unset.
+// Probe defaults, for a request that asks for probes and leaves these
+// unset (defined in package budget).
 const (
-	DefaultProbeEvery  = 2
-	DefaultProbeTokens = 32
+	DefaultProbeEvery  = budget.DefaultProbeEvery
+	DefaultProbeTokens = budget.DefaultProbeTokens
 )
 
 // Probe is one trial answer, as the record lists it.
@@ -48,8 +50,7 @@ type Probe struct {
 
 // probing reports whether the run probes.
 func (rn *run) probing() bool {
-	q := rn.req
-	return rn.thinkOn && !rn.chat && (q.ExitOnAgreement > 0 || q.ExitOnConfidence > 0)
+	return rn.thinkOn && !rn.chat && (rn.lim.ExitOnAgreement > 0 || rn.lim.ExitOnConfidence > 0)
 }
 
 // probeDue reports whether a probe runs at this step boundary.
@@ -57,7 +58,7 @@ func (rn *run) probeDue() bool {
 	if !rn.probing() || rn.steps == 0 || rn.steps == rn.probedAt {
 		return false
 	}
-	every := rn.req.ProbeEvery
+	every := rn.lim.ProbeEvery
 	if every <= 0 {
 		every = DefaultProbeEvery
 	}
@@ -66,9 +67,8 @@ func (rn *run) probeDue() bool {
 
 // probeAnswer runs one trial answer and reports whether the answer has settled.
 func (rn *run) probeAnswer(ctx context.Context) (bool, error) {
-	q := rn.req
 	rn.probedAt = rn.steps
-	n := q.ProbeTokens
+	n := rn.lim.ProbeTokens
 	if n <= 0 {
 		n = DefaultProbeTokens
 	}
@@ -128,15 +128,15 @@ func (rn *run) probeAnswer(ctx context.Context) (bool, error) {
 
 // settled reports whether the probes so far say the answer has settled.
 func (rn *run) settled() bool {
-	q, ps := rn.req, rn.rec.Probes
+	ps := rn.rec.Probes
 	if len(ps) == 0 {
 		return false
 	}
 	last := ps[len(ps)-1]
-	if q.ExitOnConfidence > 0 && last.Key != "" && last.Confidence >= q.ExitOnConfidence {
+	if rn.lim.ExitOnConfidence > 0 && last.Key != "" && last.Confidence >= rn.lim.ExitOnConfidence {
 		return true
 	}
-	k := q.ExitOnAgreement
+	k := rn.lim.ExitOnAgreement
 	if k <= 0 || len(ps) < k {
 		return false
 	}

@@ -5,7 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
 )
 
@@ -21,13 +23,13 @@ func TestProbes(t *testing.T) {
 		answer   string
 		probes   []int // the steps at which probes ran
 	}{
-		{"two agree", func(q *Request) { q.ExitOnAgreement, q.ProbeEvery = 2, 1 }, hooks.ReasonSettled,
+		{"two agree", func(q *Request) { q.Budgets.ExitOnAgreement, q.Budgets.ProbeEvery = budget.Ptr(2), budget.Ptr(1) }, hooks.ReasonSettled,
 			"Step one.\n\nStep two.", "Final answer: 4.", []int{1, 2}},
-		{"confident", func(q *Request) { q.ExitOnConfidence = 0.9 }, hooks.ReasonSettled,
+		{"confident", func(q *Request) { q.Budgets.ExitOnConfidence = budget.Ptr(0.9) }, hooks.ReasonSettled,
 			"Step one.\n\nStep two.", "Final answer: 4.", []int{2}},
 		// Never settles: the model closes its thinking first, and the
 		// trace and answer are those of a run without probes.
-		{"never settles", func(q *Request) { q.ExitOnAgreement, q.ProbeEvery = 5, 1 }, "",
+		{"never settles", func(q *Request) { q.Budgets.ExitOnAgreement, q.Budgets.ProbeEvery = budget.Ptr(5), budget.Ptr(1) }, "",
 			"Step one.\n\nStep two.\n\nStep three.", "The answer is 4.", []int{1, 2}},
 	}
 	for _, tt := range tests {
@@ -78,9 +80,11 @@ func TestProbes(t *testing.T) {
 
 // TestProbeValidate: probe settings out of range are refused.
 func TestProbeValidate(t *testing.T) {
-	for _, q := range []Request{
-		{ExitOnAgreement: -1}, {ExitOnConfidence: 1.5}, {ExitOnConfidence: -0.1}, {ProbeEvery: -2}, {ProbeTokens: -1},
+	for _, b := range []budget.Budgets{
+		{ExitOnAgreement: budget.Ptr(-1)}, {ExitOnConfidence: budget.Ptr(1.5)}, {ExitOnConfidence: budget.Ptr(-0.1)},
+		{ProbeEvery: budget.Ptr(-2)}, {ProbeTokens: budget.Ptr(-1)},
 	} {
+		q := Request{Budgets: b}
 		q.Model, q.Prompt = "m", "p"
 		if err := q.Validate(); err == nil {
 			t.Errorf("%+v: no error", q)
@@ -91,9 +95,10 @@ func TestProbeValidate(t *testing.T) {
 // TestValidateLimits: the runner refuses budgets past the flags' upper
 // limits, for every caller (the chat's /set, the library).
 func TestValidateLimits(t *testing.T) {
-	for _, q := range []Request{
-		{MaxThinkTokens: 1 << 40}, {MaxSteps: 1 << 30}, {MaxThinkTime: 1 << 62},
+	for _, b := range []budget.Budgets{
+		{MaxThinkTokens: budget.Ptr(1 << 40)}, {MaxSteps: budget.Ptr(1 << 30)}, {MaxThinkTime: budget.Ptr[time.Duration](1 << 62)},
 	} {
+		q := Request{Budgets: b}
 		q.Model, q.Prompt = "m", "p"
 		if err := q.Validate(); err == nil || !strings.Contains(err.Error(), "at most") {
 			t.Errorf("%+v: err %v", q, err)

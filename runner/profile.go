@@ -9,6 +9,7 @@ import (
 	"github.com/ollama/ollama/thinking"
 	"github.com/ollama/ollama/types/model"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/models"
 )
@@ -39,7 +40,7 @@ type Profile struct {
 	// StepMode is the default step mode for the family.
 	StepMode hooks.StepMode
 	// Budgets fill the budgets a request leaves unset.
-	Budgets models.Budgets
+	Budgets budget.Budgets
 	// ThinkLevels are the thinking levels the family takes (gpt-oss: low,
 	// medium, high); nil for a family that only thinks or not.
 	ThinkLevels []string

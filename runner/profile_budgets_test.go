@@ -6,36 +6,37 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rein-dev/rein/models"
+	"github.com/rein-dev/rein/budget"
 )
 
 // TestProfileBudgets: a profile's budgets fill those a request leaves
 // unset, only when the request asks for them; a request's own value wins.
 func TestProfileBudgets(t *testing.T) {
-	zero, five := 0, 5
+	p := budget.Ptr[int]
 	tests := []struct {
 		name   string
-		prof   models.Budgets
+		prof   budget.Budgets
 		req    func(*Request)
 		want   Budgets // the fields compared: MaxSteps, Loop, OnLimit, MaxThinkMS, MaxAnswerTokens
 		cut    string
 		answer string
 	}{
-		{"profile steps fill an unset budget", models.Budgets{MaxSteps: 1}, func(q *Request) { q.ProfileBudgets = true },
+		{"profile steps fill an unset budget", budget.Budgets{MaxSteps: p(1)}, func(q *Request) {},
 			Budgets{MaxSteps: 1, OnLimit: OnLimitAnswer}, "steps", "Final answer: 4."},
-		{"the request's steps win", models.Budgets{MaxSteps: 1}, func(q *Request) { q.ProfileBudgets = true; q.MaxSteps = 2 },
+		{"the request's steps win", budget.Budgets{MaxSteps: p(1)}, func(q *Request) { q.Budgets.MaxSteps = p(2) },
 			Budgets{MaxSteps: 2, OnLimit: OnLimitAnswer}, "steps", "Final answer: 4."},
-		{"a zero the user chose stays", models.Budgets{MaxSteps: 1, MaxThinkTime: time.Minute},
-			func(q *Request) { q.ProfileBudgets, q.KeepZero = true, []string{"max-steps", "max-think-time"} },
+		{"a zero the user chose stays", budget.Budgets{MaxSteps: p(1), MaxThinkTime: budget.Ptr(time.Minute)},
+			func(q *Request) { q.Budgets.MaxSteps, q.Budgets.MaxThinkTime = p(0), budget.Ptr(time.Duration(0)) },
 			Budgets{OnLimit: OnLimitAnswer}, "", "The answer is 4."},
-		{"without ProfileBudgets the profile sets nothing", models.Budgets{MaxSteps: 1}, func(q *Request) {},
+		{"a bench point (budget.None) takes nothing from the profile", budget.Budgets{MaxSteps: p(1)},
+			func(q *Request) { q.Budgets = budget.Budgets{Loop: p(0)}.Or(budget.None()) },
 			Budgets{OnLimit: OnLimitAnswer}, "", "The answer is 4."},
-		{"on_limit and think time and answer cap", models.Budgets{MaxSteps: 1, OnLimit: OnLimitStop, MaxThinkTime: time.Minute, MaxAnswerTokens: 50},
-			func(q *Request) { q.ProfileBudgets = true },
+		{"on_limit and think time and answer cap", budget.Budgets{MaxSteps: p(1), OnLimit: budget.Ptr(OnLimitStop), MaxThinkTime: budget.Ptr(time.Minute), MaxAnswerTokens: p(50)},
+			func(q *Request) {},
 			Budgets{MaxSteps: 1, OnLimit: OnLimitStop, MaxThinkMS: 60000, MaxAnswerTokens: 50}, "steps", ""},
-		{"profile loop replaces a default loop", models.Budgets{Loop: &zero}, func(q *Request) { q.ProfileBudgets, q.Loop, q.LoopDefault = true, 3, true },
+		{"profile loop replaces the default loop", budget.Budgets{Loop: p(0)}, func(q *Request) { q.Budgets.Loop = nil },
 			Budgets{Loop: 0, OnLimit: OnLimitAnswer}, "", "The answer is 4."},
-		{"a chosen loop stays", models.Budgets{Loop: &five}, func(q *Request) { q.ProfileBudgets, q.Loop = true, 3 },
+		{"a chosen loop stays", budget.Budgets{Loop: p(5)}, func(q *Request) { q.Budgets.Loop = p(3) },
 			Budgets{Loop: 3, OnLimit: OnLimitAnswer}, "", "The answer is 4."},
 	}
 	for _, tt := range tests {
@@ -47,7 +48,7 @@ func TestProfileBudgets(t *testing.T) {
 			r.Profiles = ps
 			q := thinkReq()
 			tt.req(q)
-			before := *q
+			before := q.Budgets
 			rec, err := r.Run(context.Background(), q)
 			if err != nil {
 				t.Fatal(err)
@@ -60,7 +61,7 @@ func TestProfileBudgets(t *testing.T) {
 			if rec.CutReason != tt.cut || rec.Answer != tt.answer {
 				t.Errorf("cut %q answer %q, want %q %q", rec.CutReason, rec.Answer, tt.cut, tt.answer)
 			}
-			if q.MaxSteps != before.MaxSteps || q.Loop != before.Loop || q.OnLimit != before.OnLimit {
+			if !reflect.DeepEqual(q.Budgets, before) {
 				t.Errorf("the caller's request changed: %+v", q)
 			}
 		})

@@ -1,18 +1,15 @@
 package runner
 
 import (
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
-	"time"
+	"strings"
 
 	"github.com/ollama/ollama/api"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
-	"github.com/rein-dev/rein/models"
 )
 
 // Request is one run. Zero values mean "no limit" or "the default".
@@ -24,11 +21,10 @@ type Request struct {
 	System string
 	// Messages is earlier chat history.
 	Messages []api.Message
-	// Think asks the model to think; the budgets below need it.
-	Think bool
-	// ThinkDefault says Think is a default the user did not choose: a model
-	// that cannot think then runs plain without a warning.
-	ThinkDefault bool
+	// Think asks the model to think (true) or not (false); the budgets
+	// need it. Nil thinks where the model can, and a model that cannot
+	// runs plain without a warning.
+	Think *bool
 	// ThinkLevel ("low", "medium", "high") is passed to templates and, on
 	// the chat path, to the server.
 	ThinkLevel string
@@ -37,41 +33,10 @@ type Request struct {
 	// NumCtx sets num_ctx; 0 sizes it from the prompt and the budgets,
 	// within the model's training context.
 	NumCtx int
-	// MaxTokens caps all generated tokens, thinking and answer; 0 means
-	// DefaultMaxTokens.
-	MaxTokens int
-	// MaxThinkTokens is the thinking token budget; it goes to the server as
-	// num_predict, so the stop is exact. Tag tokens do not count.
-	MaxThinkTokens int
-	// MaxThinkTime is the thinking time budget, measured on the run's clock.
-	MaxThinkTime time.Duration
-	// MaxSteps cuts the thinking once that many steps have finished.
-	MaxSteps int
-	// MinSteps makes a model that closes its thinking with fewer steps
-	// think on: the closing tag is dropped and "Wait" appended.
-	MinSteps int
-	// MaxAnswerTokens caps the answer and keeps that much room for it.
-	MaxAnswerTokens int
-	// Loop cuts the thinking when content comes back this many times.
-	Loop int
-	// LoopDefault says Loop is a default the user did not choose, which a
-	// profile's loop budget replaces.
-	LoopDefault bool
-	// StepMode says what a step is; "" means the profile's, or paragraphs.
-	StepMode hooks.StepMode
-	// OnLimit is OnLimitAnswer (default) or OnLimitStop.
-	OnLimit string
-	// ProfileBudgets makes the budgets above that are left at zero
-	// (MaxSteps, MaxThinkTokens, MaxThinkTime, MaxAnswerTokens, MinSteps,
-	// OnLimit) take the profile's Budgets, and Loop too when LoopDefault is
-	// set. rein run and rein proxy set it; a bench, whose budgets are its
-	// matrix, does not.
-	ProfileBudgets bool
-	// KeepZero names the budgets whose zero the user chose ("0: none"), by
-	// their flag names (KeepZeroNames): the profile's do not replace them.
-	KeepZero []string
-	// BudgetMessage overrides the profile's budget message.
-	BudgetMessage string
+	// Budgets are the run's budgets (package budget): those left unset
+	// take the matched profile's, then the defaults. A bench point, whose
+	// budgets are its matrix, sets them all (budget.None).
+	Budgets budget.Budgets
 	// ThinkPrefix is thinking text the model is made to have written
 	// already (raw path only): it goes right after the opening thinking tag,
 	// as is, and the model goes on from there. It is part of the trace
@@ -102,17 +67,9 @@ type Request struct {
 	Tools  api.Tools
 	Format json.RawMessage
 
-	// Early exit by answer probes (probe.go): every ProbeEvery steps
-	// (default DefaultProbeEvery) a trial answer of at most ProbeTokens
-	// tokens (DefaultProbeTokens); the thinking is cut as "settled" once
-	// ExitOnAgreement probes in a row agree, or once a probe's mean token
-	// probability reaches ExitOnConfidence (0 < P ≤ 1). ProbeKey maps an
-	// answer to what is compared (nil: lower case, spaces collapsed).
-	ExitOnAgreement  int
-	ExitOnConfidence float64
-	ProbeEvery       int
-	ProbeTokens      int
-	ProbeKey         func(string) string
+	// ProbeKey maps a probe's answer to what is compared for the early
+	// exit by agreement (probe.go; nil: lower case, spaces collapsed).
+	ProbeKey func(string) string
 }
 
 // needsChat reports whether the request carries what only Ollama's chat
@@ -137,47 +94,14 @@ func (q *Request) Validate() error {
 	if q.Prompt == "" && len(q.Messages) == 0 {
 		return errors.New("prompt is required")
 	}
-	for _, b := range []struct {
-		name string
-		kind hooks.BudgetKind
-		v    int64
-	}{
-		{"max tokens", hooks.BudgetTokens, int64(q.MaxTokens)},
-		{"max think tokens", hooks.BudgetTokens, int64(q.MaxThinkTokens)},
-		{"max think time", hooks.BudgetTime, int64(q.MaxThinkTime)},
-		{"max steps", hooks.BudgetSteps, int64(q.MaxSteps)},
-		{"min steps", hooks.BudgetSteps, int64(q.MinSteps)},
-		{"max answer tokens", hooks.BudgetTokens, int64(q.MaxAnswerTokens)},
-		{"loop", hooks.BudgetSteps, int64(q.Loop)},
-		{"exit on agreement", hooks.BudgetSteps, int64(q.ExitOnAgreement)},
-		{"probe every", hooks.BudgetSteps, int64(q.ProbeEvery)},
-		{"probe tokens", hooks.BudgetTokens, int64(q.ProbeTokens)},
-		{"num ctx", hooks.BudgetTokens, int64(q.NumCtx)},
-	} {
-		if b.v < 0 {
-			return fmt.Errorf("%s must be ≥ 0", b.name)
-		}
-		// The same upper limits as the flags, for every caller (the
-		// chat's /set, the library).
-		if err := hooks.CheckLimit(b.name, b.kind, b.v); err != nil {
-			return err
-		}
+	if q.NumCtx < 0 {
+		return fmt.Errorf("num ctx must be ≥ 0")
 	}
-	if q.ExitOnConfidence < 0 || q.ExitOnConfidence > 1 || math.IsNaN(q.ExitOnConfidence) {
-		return fmt.Errorf("exit on confidence must be a probability between 0 and 1, not %v", q.ExitOnConfidence)
+	if err := hooks.CheckLimit("num ctx", hooks.BudgetTokens, int64(q.NumCtx)); err != nil {
+		return err
 	}
-	if mt := cmp.Or(q.MaxTokens, DefaultMaxTokens); q.MaxAnswerTokens >= mt {
-		return fmt.Errorf("max answer tokens (%d) must be below max tokens (%d)", q.MaxAnswerTokens, mt)
-	}
-	switch q.OnLimit {
-	case "", OnLimitAnswer, OnLimitStop:
-	default:
-		return fmt.Errorf("on-limit must be %q or %q, not %q", OnLimitAnswer, OnLimitStop, q.OnLimit)
-	}
-	if q.StepMode != "" {
-		if _, err := hooks.ParseStepMode(string(q.StepMode)); err != nil {
-			return err
-		}
+	if err := q.Budgets.Validate(budgetName); err != nil {
+		return err
 	}
 	switch q.ThinkLevel {
 	case "", "low", "medium", "high":
@@ -187,37 +111,9 @@ func (q *Request) Validate() error {
 	return nil
 }
 
-// KeepZeroNames are the budgets a profile fills when they are zero, by
-// their flag names: the names KeepZero takes.
-var KeepZeroNames = []string{"max-steps", "max-think-tokens", "max-think-time", "max-answer-tokens", "min-steps"}
+// budgetName names a budget in the runner's errors: its flag name in
+// words ("max steps").
+func budgetName(n budget.Name) string { return strings.ReplaceAll(n.Flag, "-", " ") }
 
-// withProfileBudgets returns a copy of q whose unset budgets take b's.
-func withProfileBudgets(q *Request, b models.Budgets) *Request {
-	c := *q
-	set := func(name string, dst *int, v int) {
-		if *dst == 0 && !slices.Contains(q.KeepZero, name) {
-			*dst = v
-		}
-	}
-	set("max-steps", &c.MaxSteps, b.MaxSteps)
-	set("max-think-tokens", &c.MaxThinkTokens, b.MaxThinkTokens)
-	set("max-answer-tokens", &c.MaxAnswerTokens, b.MaxAnswerTokens)
-	set("min-steps", &c.MinSteps, b.MinSteps)
-	if c.MaxThinkTime == 0 && !slices.Contains(q.KeepZero, "max-think-time") {
-		c.MaxThinkTime = b.MaxThinkTime
-	}
-	if c.OnLimit == "" {
-		c.OnLimit = b.OnLimit
-	}
-	if c.LoopDefault && b.Loop != nil {
-		c.Loop = *b.Loop
-	}
-	return &c
-}
-
-// hasBudgets reports whether the request limits the thinking; the default
-// loop cut, which the user did not choose, does not count.
-func (q *Request) hasBudgets() bool {
-	return q.MaxThinkTokens > 0 || q.MaxThinkTime > 0 || q.MaxSteps > 0 || q.MinSteps > 0 || q.Loop > 0 && !q.LoopDefault ||
-		q.ExitOnAgreement > 0 || q.ExitOnConfidence > 0
-}
+// thinks reports whether the request asks for thinking (unset: yes).
+func (q *Request) thinks() bool { return q.Think == nil || *q.Think }

@@ -40,7 +40,6 @@ package runner
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -55,22 +54,20 @@ import (
 
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/template"
-	"github.com/ollama/ollama/types/model"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/models"
 )
 
 // DefaultMaxTokens is the hard cap on generated tokens when a request sets
-// none.
-const DefaultMaxTokens = 32768
+// none (defined in package budget).
+const DefaultMaxTokens = budget.DefaultMaxTokens
 
-// What a run does when a budget cuts its thinking.
+// What a run does when a budget cuts its thinking (package budget's).
 const (
-	// OnLimitAnswer resumes the model for a final answer (the default).
-	OnLimitAnswer = "answer"
-	// OnLimitStop ends the run with the trace alone.
-	OnLimitStop = "stop"
+	OnLimitAnswer = budget.OnLimitAnswer
+	OnLimitStop   = budget.OnLimitStop
 )
 
 // maxWaitPasses bounds how often MinSteps makes a model think on.
@@ -208,47 +205,13 @@ func (rn *run) setup(ctx context.Context) error {
 			rn.prof.Chat = true // the server renders with Go code we cannot run
 		}
 	}
-	if q.needsChat() {
-		rn.prof.Chat = true
+	p, err := plan(q, show, rn.prof)
+	if err != nil {
+		return err
 	}
-	rn.chat = rn.prof.Chat
-	if q.ProfileBudgets && !rn.prof.Budgets.IsZero() {
-		rn.req = withProfileBudgets(rn.req, rn.prof.Budgets)
-		q = rn.req
-		if err := q.Validate(); err != nil {
-			return fmt.Errorf("profile %s budgets: %w", rn.prof.Name, err)
-		}
-	}
-	canThink := slices.Contains(show.Capabilities, model.CapabilityThinking) || rn.prof.Thinks()
-	if rn.chat {
-		canThink = slices.Contains(show.Capabilities, model.CapabilityThinking)
-	}
-	rn.thinkOn = q.Think && canThink
-	switch {
-	case q.hasBudgets() && !canThink:
-		rn.warnf("model %s does not think; budgets are ignored", q.Model)
-	case q.hasBudgets() && !q.Think:
-		rn.warnf("thinking is off; budgets are ignored")
-	case rn.thinkOn && q.ThinkLevel != "" && q.Profile == nil && rn.prof.Name != "" && rn.prof.Name != models.GenericName && !slices.Contains(rn.prof.ThinkLevels, q.ThinkLevel):
-		rn.warnf("model %s (profile %s) takes no think level %q; it thinks as with --think true", q.Model, rn.prof.Name, q.ThinkLevel)
-	case q.Think && !canThink && !q.ThinkDefault:
-		rn.warnf("model %s does not think; running without thinking", q.Model)
-	}
-	if rn.chat && q.MinSteps > 0 && rn.thinkOn {
-		rn.warnf("min steps is not supported on the chat path; ignored")
-	}
-
-	rn.budgetMsg = firstNonEmpty(q.BudgetMessage, rn.prof.BudgetMessage, DefaultBudgetMessage)
-	rn.stepMode = hooks.StepParagraph
-	if m := firstNonEmpty(string(q.StepMode), string(rn.prof.StepMode)); m != "" {
-		if sm, err := hooks.ParseStepMode(m); err == nil {
-			rn.stepMode = sm
-		}
-	}
-	rn.onLimit = firstNonEmpty(q.OnLimit, OnLimitAnswer)
-	rn.maxTokens = q.MaxTokens
-	if rn.maxTokens == 0 {
-		rn.maxTokens = DefaultMaxTokens
+	rn.runPlan = p
+	for _, w := range p.warnings {
+		rn.warnf("%s", w)
 	}
 
 	// Messages, as the server would build them.
@@ -309,7 +272,7 @@ func (rn *run) setup(ctx context.Context) error {
 			Messages:   msgs,
 			Think:      rn.thinkOn,
 			ThinkLevel: level,
-			IsThinkSet: canThink,
+			IsThinkSet: rn.canThink,
 		}); err != nil {
 			return fmt.Errorf("render prompt: %w", err)
 		}
@@ -351,14 +314,14 @@ func (rn *run) setup(ctx context.Context) error {
 
 	// Hooks: the built-in budgets first, then the caller's.
 	if rn.thinkOn {
-		if q.MaxSteps > 0 {
-			rn.chain = append(rn.chain, hooks.MaxSteps(q.MaxSteps))
+		if rn.lim.MaxSteps > 0 {
+			rn.chain = append(rn.chain, hooks.MaxSteps(rn.lim.MaxSteps))
 		}
-		if q.MaxThinkTime > 0 {
-			rn.chain = append(rn.chain, hooks.MaxThinkTime(q.MaxThinkTime))
+		if rn.lim.MaxThinkTime > 0 {
+			rn.chain = append(rn.chain, hooks.MaxThinkTime(rn.lim.MaxThinkTime))
 		}
-		if q.Loop > 0 {
-			rn.loop = hooks.NewLoopDetector(q.Loop)
+		if rn.lim.Loop > 0 {
+			rn.loop = hooks.NewLoopDetector(rn.lim.Loop)
 			rn.chain = append(rn.chain, rn.loop)
 		}
 		// MaxThinkTokens needs no hook: the server stops at num_predict.
@@ -369,12 +332,12 @@ func (rn *run) setup(ctx context.Context) error {
 		Think:           rn.thinkOn,
 		ThinkLevel:      q.ThinkLevel,
 		MaxTokens:       rn.maxTokens,
-		MaxThinkTokens:  q.MaxThinkTokens,
-		MaxThinkMS:      ms(q.MaxThinkTime),
-		MaxSteps:        q.MaxSteps,
-		MinSteps:        q.MinSteps,
-		MaxAnswerTokens: q.MaxAnswerTokens,
-		Loop:            q.Loop,
+		MaxThinkTokens:  rn.lim.MaxThinkTokens,
+		MaxThinkMS:      ms(rn.lim.MaxThinkTime),
+		MaxSteps:        rn.lim.MaxSteps,
+		MinSteps:        rn.lim.MinSteps,
+		MaxAnswerTokens: rn.lim.MaxAnswerTokens,
+		Loop:            rn.lim.Loop,
 		StepMode:        string(rn.stepMode),
 		OnLimit:         rn.onLimit,
 		BudgetMessage:   rn.budgetMsg,
@@ -389,8 +352,8 @@ func (rn *run) setup(ctx context.Context) error {
 	}
 	if rn.probing() {
 		b := &rn.rec.Budgets
-		b.ExitOnAgreement, b.ExitOnConfidence = q.ExitOnAgreement, q.ExitOnConfidence
-		b.ProbeEvery, b.ProbeTokens = cmp.Or(q.ProbeEvery, DefaultProbeEvery), cmp.Or(q.ProbeTokens, DefaultProbeTokens)
+		b.ExitOnAgreement, b.ExitOnConfidence = rn.lim.ExitOnAgreement, rn.lim.ExitOnConfidence
+		b.ProbeEvery, b.ProbeTokens = rn.lim.ProbeEvery, rn.lim.ProbeTokens
 	}
 	if rn.chat {
 		rn.rec.Budgets.Path = "chat"

@@ -14,6 +14,7 @@ import (
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/types/model"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/models"
 )
@@ -33,7 +34,9 @@ func newTestRunner(f *fakeServer) (*Runner, *fakeClock) {
 }
 
 func thinkReq() *Request {
-	return &Request{Model: "fake", Prompt: question, Think: true, RunID: "run-1"}
+	// The loop cut is off, so that each test turns on only what it tests.
+	return &Request{Model: "fake", Prompt: question, Think: budget.Ptr(true), RunID: "run-1",
+		Budgets: budget.Budgets{Loop: budget.Ptr(0)}}
 }
 
 // checkRawRequest checks the fields every raw generation request must have.
@@ -206,7 +209,7 @@ func TestRunCutBySteps(t *testing.T) {
 	f := newFakeServer(t, m)
 	r, _ := newTestRunner(f)
 	q := thinkReq()
-	q.MaxSteps = 1
+	q.Budgets.MaxSteps = budget.Ptr(1)
 	rec, err := r.Run(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
@@ -273,8 +276,8 @@ func TestRunCutByTokens(t *testing.T) {
 	f := newFakeServer(t, defaultModel())
 	r, _ := newTestRunner(f)
 	q := thinkReq()
-	q.MaxThinkTokens = 4
-	q.MaxAnswerTokens = 100
+	q.Budgets.MaxThinkTokens = budget.Ptr(4)
+	q.Budgets.MaxAnswerTokens = budget.Ptr(100)
 	rec, err := r.Run(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
@@ -321,7 +324,7 @@ func TestRunContinueAfterLength(t *testing.T) {
 	f := newFakeServer(t, defaultModel())
 	r, _ := newTestRunner(f)
 	q := thinkReq()
-	q.MaxThinkTokens = 15
+	q.Budgets.MaxThinkTokens = budget.Ptr(15)
 	rec, err := r.Run(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
@@ -347,7 +350,7 @@ func TestRunLoopCut(t *testing.T) {
 	f := newFakeServer(t, m)
 	r, _ := newTestRunner(f)
 	q := thinkReq()
-	q.Loop = 3
+	q.Budgets.Loop = budget.Ptr(3)
 	var events []hooks.Event
 	q.Hooks = []hooks.Hook{hooks.Func(func(_ context.Context, ev *hooks.Event) hooks.Decision {
 		events = append(events, *ev)
@@ -409,7 +412,7 @@ func TestRunInterrupted(t *testing.T) {
 	}
 	// The stream was abandoned mid-way: the model is a suspect now (see
 	// wedge.go), and Suspects says so for the next process.
-	if _, ok := Suspects()["fake"]; !ok {
+	if _, ok := GuardOf(r.Backend).Suspects()["fake"]; !ok {
 		t.Error("an interrupted run did not make its model a suspect")
 	}
 }
@@ -437,12 +440,12 @@ func TestRunValidation(t *testing.T) {
 		edit func(*Request)
 		want string
 	}{
-		{"negative think tokens", func(q *Request) { q.MaxThinkTokens = -1 }, "max think tokens must be ≥ 0"},
-		{"negative steps", func(q *Request) { q.MaxSteps = -2 }, "max steps must be ≥ 0"},
-		{"negative time", func(q *Request) { q.MaxThinkTime = -time.Second }, "max think time must be ≥ 0"},
-		{"bad on-limit", func(q *Request) { q.OnLimit = "later" }, "on-limit"},
-		{"bad step mode", func(q *Request) { q.StepMode = "word" }, "step mode"},
-		{"answer above cap", func(q *Request) { q.MaxTokens, q.MaxAnswerTokens = 10, 10 }, "below max tokens"},
+		{"negative think tokens", func(q *Request) { q.Budgets.MaxThinkTokens = budget.Ptr(-1) }, "max think tokens must be 0 or more"},
+		{"negative steps", func(q *Request) { q.Budgets.MaxSteps = budget.Ptr(-2) }, "max steps must be 0 or more"},
+		{"negative time", func(q *Request) { q.Budgets.MaxThinkTime = budget.Ptr(-time.Second) }, "max think time must be 0 or more"},
+		{"bad on-limit", func(q *Request) { q.Budgets.OnLimit = budget.Ptr("later") }, "on limit must be"},
+		{"bad step mode", func(q *Request) { q.Budgets.StepMode = budget.Ptr(hooks.StepMode("word")) }, "step mode"},
+		{"answer above cap", func(q *Request) { q.Budgets.MaxTokens, q.Budgets.MaxAnswerTokens = budget.Ptr(10), budget.Ptr(10) }, "below max tokens"},
 		{"no prompt", func(q *Request) { q.Prompt = "" }, "prompt is required"},
 	}
 	f := newFakeServer(t, defaultModel())
@@ -508,7 +511,7 @@ func TestRunPlainModelWarns(t *testing.T) {
 	f := newFakeServer(t, m)
 	r, _ := newTestRunner(f)
 	q := thinkReq()
-	q.MaxSteps = 2
+	q.Budgets.MaxSteps = budget.Ptr(2)
 	rec, err := r.Run(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
@@ -544,7 +547,7 @@ func TestNumCtx(t *testing.T) {
 	f := newFakeServer(t, fakeModel{natural: naturalScript, ctxLen: 8192})
 	r, _ := newTestRunner(f)
 	q := thinkReq()
-	q.MaxTokens = 3000
+	q.Budgets.MaxTokens = budget.Ptr(3000)
 	if _, err := r.Run(context.Background(), q); err != nil {
 		t.Fatal(err)
 	}
@@ -554,7 +557,7 @@ func TestNumCtx(t *testing.T) {
 	}
 	// Capped by the training context, with a warning.
 	q = thinkReq()
-	q.MaxTokens = 20000
+	q.Budgets.MaxTokens = budget.Ptr(20000)
 	rec, err := r.Run(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)

@@ -76,8 +76,7 @@ func (rn *run) loopSuspect() bool { return rn.loop != nil && rn.loop.Suspect() }
 // by one string (sentence and marker steps), or when the user set stop
 // sequences of their own, which could not be told from it.
 func (rn *run) stepStop() string {
-	q := rn.req
-	if rn.chat || !rn.thinkOn || (q.MaxSteps <= 0 && !rn.probing() && !rn.loopSuspect()) {
+	if rn.chat || !rn.thinkOn || (rn.lim.MaxSteps <= 0 && !rn.probing() && !rn.loopSuspect()) {
 		return ""
 	}
 	if _, ok := rn.opts["stop"]; ok {
@@ -110,7 +109,7 @@ func (rn *run) planSegment(kind string, np int) int {
 		// the passes after it end at step boundaries soon enough.
 		limit = watchTokens
 	}
-	if d := rn.req.MaxThinkTime; d > 0 {
+	if d := rn.lim.MaxThinkTime; d > 0 {
 		n := firstTimeSegment
 		if rate := rn.thinkRate(); rate > 0 {
 			n = max(1, int((d-rn.thinkClock()).Seconds()*rate))
@@ -199,7 +198,7 @@ func (rn *run) deferCut(d hooks.Decision) {
 
 // timeSpent reports whether the time budget is spent.
 func (rn *run) timeSpent() bool {
-	d := rn.req.MaxThinkTime
+	d := rn.lim.MaxThinkTime
 	return d > 0 && rn.thinkClock() >= d
 }
 

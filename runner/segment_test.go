@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
 )
 
@@ -31,7 +32,7 @@ func TestServerVersionShapesRequests(t *testing.T) {
 			f := newFakeServer(t, m)
 			r, _ := newTestRunner(f)
 			q := thinkReq()
-			q.MaxSteps = 1
+			q.Budgets.MaxSteps = budget.Ptr(1)
 			rec, err := r.Run(context.Background(), q)
 			if err != nil {
 				t.Fatal(err)
@@ -70,12 +71,12 @@ func TestSegments(t *testing.T) {
 		passes   []string
 		wasted   int
 	}{
-		{"two steps", defaultModel, func(q *Request) { q.MaxSteps = 2 }, hooks.ReasonSteps,
+		{"two steps", defaultModel, func(q *Request) { q.Budgets.MaxSteps = budget.Ptr(2) }, hooks.ReasonSteps,
 			"Step one.\n\nStep two.", "Final answer: 4.", []string{PassFirst, PassSegment, PassResume}, 0},
 		// The model closes its thinking in a segmented pass: the
 		// separator after the tag stops the pass, and the answer goes on
 		// without a stop.
-		{"closes by itself", defaultModel, func(q *Request) { q.MaxSteps = 5 }, "",
+		{"closes by itself", defaultModel, func(q *Request) { q.Budgets.MaxSteps = budget.Ptr(5) }, "",
 			"Step one.\n\nStep two.\n\nStep three.", "The answer is 4.", []string{PassFirst, PassSegment, PassSegment, PassContinue}, 0},
 		// The loop detector watches in short passes; the second "I am
 		// stuck." makes it suspect a loop, and from the next pass on the
@@ -85,14 +86,17 @@ func TestSegments(t *testing.T) {
 			m := defaultModel()
 			m.natural = loopScript(20)
 			return m
-		}, func(q *Request) { q.Loop = 3 }, hooks.ReasonLoop,
+		}, func(q *Request) { q.Budgets.Loop = budget.Ptr(3) }, hooks.ReasonLoop,
 			"I am stuck.\n\nI am stuck.\n\nI am stuck.", "Final answer: 4.", nil, -1},
 		// A loop detector that suspects nothing: short passes, no stop.
-		{"no loop", defaultModel, func(q *Request) { q.Loop = 3 }, "",
+		{"no loop", defaultModel, func(q *Request) { q.Budgets.Loop = budget.Ptr(3) }, "",
 			"Step one.\n\nStep two.\n\nStep three.", "The answer is 4.", []string{PassFirst}, 0},
 		// Sentence steps cannot be told by one stop sequence: the step
 		// budget would close the stream, under the guard.
-		{"sentence steps", defaultModel, func(q *Request) { q.MaxSteps = 9; q.StepMode = hooks.StepSentence }, "",
+		{"sentence steps", defaultModel, func(q *Request) {
+			q.Budgets.MaxSteps = budget.Ptr(9)
+			q.Budgets.StepMode = budget.Ptr(hooks.StepSentence)
+		}, "",
 			"Step one.\n\nStep two.\n\nStep three.", "The answer is 4.", []string{PassFirst}, 0},
 	}
 	for _, tt := range tests {

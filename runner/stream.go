@@ -319,7 +319,7 @@ func (rn *run) consume(ctx context.Context, at time.Duration, u unit, out Output
 			return
 		}
 	}
-	if rn.answerCap && rn.answerN >= rn.req.MaxAnswerTokens {
+	if rn.answerCap && rn.answerN >= rn.lim.MaxAnswerTokens {
 		rn.stopWith(stopAnswer, "")
 	}
 }
@@ -327,14 +327,13 @@ func (rn *run) consume(ctx context.Context, at time.Duration, u unit, out Output
 // wantWait reports whether a model that just closed its thinking must
 // think on, and can.
 func (rn *run) wantWait() bool {
-	q := rn.req
-	if rn.chat || !rn.thinkOn || q.MinSteps <= 0 || rn.steps >= q.MinSteps || rn.waits >= min(q.MinSteps, maxWaitPasses) {
+	if rn.chat || !rn.thinkOn || rn.lim.MinSteps <= 0 || rn.steps >= rn.lim.MinSteps || rn.waits >= min(rn.lim.MinSteps, maxWaitPasses) {
 		return false
 	}
-	if q.MaxThinkTokens > 0 && rn.thinkN >= q.MaxThinkTokens {
+	if rn.lim.MaxThinkTokens > 0 && rn.thinkN >= rn.lim.MaxThinkTokens {
 		return false
 	}
-	return rn.maxTokens-rn.keptN-q.MaxAnswerTokens > 0
+	return rn.maxTokens-rn.keptN-rn.lim.MaxAnswerTokens > 0
 }
 
 // stopWith closes the current pass's stream.

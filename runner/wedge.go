@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -34,55 +35,133 @@ import (
 // again, at most three times in all, each time waiting twice as long. A finished stream clears
 // the suspicion. The cost is one reload when the server did wedge, and
 // nothing when it did not.
+//
+// The guard is a Backend decorator (Guard), one per server; a state file
+// keeps its suspects across processes (Attach, SaveGuards).
 
 // DefaultStallTimeout is how long a request to a suspect model may wait for
-// its first chunk. The environment variable REIN_STALL_TIMEOUT overrides it
-// (a Go duration; 0 turns the guard off).
+// its first chunk.
 const DefaultStallTimeout = 30 * time.Second
 
-// suspects holds, for each model whose last stream was abandoned mid-way,
-// when that happened, by model name without ":latest". It is
-// process-wide: every Runner in the process talks to the same server.
-var suspects = struct {
+// StallTimeoutFromEnv reads REIN_STALL_TIMEOUT (a Go duration; 0 turns the
+// guard off), else DefaultStallTimeout. It is the one place the variable
+// is read; GuardOf's guards start with it.
+func StallTimeoutFromEnv() time.Duration {
+	if v := os.Getenv("REIN_STALL_TIMEOUT"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			if d == 0 {
+				return -1
+			}
+			return max(d, 0)
+		}
+	}
+	return DefaultStallTimeout
+}
+
+// Guard is the wedge guard: a Backend decorator, shaped like the proxy's
+// caching backend, that holds one server's suspects and watches every
+// streaming request to a suspect model. Every Runner whose Backend is the
+// same value shares one Guard (GuardOf), so suspects are kept per server,
+// not per process.
+type Guard struct {
+	Backend
+	// Host names the server in the state file (Attach).
+	Host string
+	// Timeout is how long a request to a suspect may wait for its first
+	// chunk: 0 means DefaultStallTimeout, a negative value turns the guard
+	// off. A Runner's own StallTimeout overrides it for its requests.
+	Timeout time.Duration
+	// Now is the clock of the suspicions; nil means time.Now.
+	Now func() time.Time
+
+	mu       sync.Mutex
+	suspects map[string]time.Time // by model name without ":latest"
+	changed  map[string]bool      // models marked or cleared here, for Save
+	state    string               // the state file Attach named
+}
+
+var _ Backend = (*Guard)(nil)
+
+// NewGuard wraps b.
+func NewGuard(b Backend) *Guard {
+	return &Guard{Backend: b, suspects: map[string]time.Time{}, changed: map[string]bool{}}
+}
+
+// guards are the process's guards, by the backend they wrap.
+var guards = struct {
 	sync.Mutex
-	m map[string]time.Time
-}{m: map[string]time.Time{}}
+	m map[any]*Guard
+}{m: map[any]*Guard{}}
+
+// GuardOf returns the guard of backend b: b itself when it is a *Guard,
+// else the one guard the process keeps for b, made on first use with
+// StallTimeoutFromEnv. A backend value that cannot be a map key gets a
+// guard of its own.
+func GuardOf(b Backend) *Guard {
+	if g, ok := b.(*Guard); ok {
+		return g
+	}
+	if b == nil || !reflect.TypeOf(b).Comparable() {
+		g := NewGuard(b)
+		g.Timeout = StallTimeoutFromEnv()
+		return g
+	}
+	guards.Lock()
+	defer guards.Unlock()
+	if g, ok := guards.m[b]; ok {
+		return g
+	}
+	g := NewGuard(b)
+	g.Timeout = StallTimeoutFromEnv()
+	guards.m[b] = g
+	return g
+}
+
+func (g *Guard) now() time.Time {
+	if g.Now != nil {
+		return g.Now()
+	}
+	return time.Now()
+}
 
 func modelKey(name string) string { return strings.TrimSuffix(name, ":latest") }
 
-// clearSuspect ends the suspicion: a stream on the model finished.
-func clearSuspect(name string) {
-	suspects.Lock()
-	defer suspects.Unlock()
-	delete(suspects.m, modelKey(name))
+// MarkSuspect makes model a suspect since the given time (a stream on it
+// was abandoned then), unless it is one since later.
+func (g *Guard) MarkSuspect(model string, since time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	k := modelKey(model)
+	if cur, ok := g.suspects[k]; !ok || since.After(cur) {
+		g.suspects[k] = since
+		g.changed[k] = true
+	}
 }
 
-// suspectSince returns when the model's stream was last abandoned, if it
-// is a suspect.
-func suspectSince(name string) (time.Time, bool) {
-	suspects.Lock()
-	defer suspects.Unlock()
-	t, ok := suspects.m[modelKey(name)]
+// clear ends the suspicion: a stream on the model finished.
+func (g *Guard) clear(model string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	k := modelKey(model)
+	if _, ok := g.suspects[k]; ok {
+		delete(g.suspects, k)
+		g.changed[k] = true
+	}
+}
+
+func (g *Guard) suspectSince(model string) (time.Time, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	t, ok := g.suspects[modelKey(model)]
 	return t, ok
 }
 
 // Suspects returns the suspect models (names without ":latest") and when
 // each one's stream was last abandoned.
-func Suspects() map[string]time.Time {
-	suspects.Lock()
-	defer suspects.Unlock()
-	return maps.Clone(suspects.m)
-}
-
-// MarkSuspect makes model a suspect since the given time, for a caller
-// that knows of a stream abandoned by an earlier process (rein run keeps
-// them in its state folder across a Ctrl-C).
-func MarkSuspect(model string, since time.Time) {
-	suspects.Lock()
-	defer suspects.Unlock()
-	if cur, ok := suspects.m[modelKey(model)]; !ok || since.After(cur) {
-		suspects.m[modelKey(model)] = since
-	}
+func (g *Guard) Suspects() map[string]time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return maps.Clone(g.suspects)
 }
 
 // RunningLister is implemented by backends that list the loaded models
@@ -94,6 +173,25 @@ type RunningLister interface {
 
 var _ RunningLister = (*api.Client)(nil)
 
+// errNoRunningList answers ListRunning on a backend that cannot list.
+var errNoRunningList = errors.New("the server does not list its loaded models")
+
+// ListRunning passes /api/ps through, for the runner's other uses.
+func (g *Guard) ListRunning(ctx context.Context) (*api.ProcessResponse, error) {
+	if rl, ok := g.Backend.(RunningLister); ok {
+		return rl.ListRunning(ctx)
+	}
+	return nil, errNoRunningList
+}
+
+// List passes the model list through (Lister).
+func (g *Guard) List(ctx context.Context) (*api.ListResponse, error) {
+	if l, ok := g.Backend.(Lister); ok {
+		return l.List(ctx)
+	}
+	return nil, errors.New("the server does not list its models")
+}
+
 // running returns model's entry in a /api/ps answer.
 func running(ps *api.ProcessResponse, model string) (api.ProcessModelResponse, bool) {
 	for _, m := range ps.Models {
@@ -104,26 +202,67 @@ func running(ps *api.ProcessResponse, model string) (api.ProcessModelResponse, b
 	return api.ProcessModelResponse{}, false
 }
 
-func (r *Runner) stallTimeout() time.Duration {
-	if r.StallTimeout != 0 {
-		return max(r.StallTimeout, 0)
+// callOpts are a run's settings for the requests it sends through the
+// guard: its stall timeout and where its warnings go.
+type callOpts struct {
+	timeout time.Duration // 0: the guard's
+	warn    func(format string, a ...any)
+}
+
+type callKey struct{}
+
+func withCall(ctx context.Context, o callOpts) context.Context {
+	return context.WithValue(ctx, callKey{}, o)
+}
+
+func (g *Guard) opts(ctx context.Context) (time.Duration, func(string, ...any)) {
+	o, _ := ctx.Value(callKey{}).(callOpts)
+	t := o.timeout
+	if t == 0 {
+		t = g.Timeout
 	}
-	if v := os.Getenv("REIN_STALL_TIMEOUT"); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			return max(d, 0)
-		}
+	if t == 0 {
+		t = DefaultStallTimeout
 	}
-	return DefaultStallTimeout
+	warn := o.warn
+	if warn == nil {
+		warn = func(string, ...any) {}
+	}
+	return max(t, 0), warn
 }
 
 // errStalled marks an attempt that the watchdog ended.
 var errStalled = errors.New("no response from the server")
 
+// Generate sends a generate request through the guard.
+func (g *Guard) Generate(ctx context.Context, req *api.GenerateRequest, fn api.GenerateResponseFunc) error {
+	return g.guarded(ctx, req.Model, func(ctx context.Context, seen func(bool) bool) error {
+		return g.Backend.Generate(ctx, req, func(resp api.GenerateResponse) error {
+			if !seen(resp.Done) {
+				return errStalled
+			}
+			return fn(resp)
+		})
+	})
+}
+
+// Chat sends a chat request through the guard.
+func (g *Guard) Chat(ctx context.Context, req *api.ChatRequest, fn api.ChatResponseFunc) error {
+	return g.guarded(ctx, req.Model, func(ctx context.Context, seen func(bool) bool) error {
+		return g.Backend.Chat(ctx, req, func(resp api.ChatResponse) error {
+			if !seen(resp.Done) {
+				return errStalled
+			}
+			return fn(resp)
+		})
+	})
+}
+
 // guarded runs one streaming request through the guard. call sends the
 // request with the given context and reports each chunk through seen, which
 // says whether the chunk may be handled (false once the watchdog has fired).
-func (rn *run) guarded(ctx context.Context, model string, call func(ctx context.Context, seen func(done bool) bool) error) error {
-	timeout := rn.r.stallTimeout()
+func (g *Guard) guarded(ctx context.Context, model string, call func(ctx context.Context, seen func(done bool) bool) error) error {
+	timeout, warnf := g.opts(ctx)
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithCancel(ctx)
 		var mu sync.Mutex
@@ -137,7 +276,7 @@ func (rn *run) guarded(ctx context.Context, model string, call func(ctx context.
 			// suspect, the request may wait from the later of its start
 			// and the abandonment. A request already waiting when another
 			// stream is abandoned is watched from then on.
-			go rn.watchStall(actx, model, wait, watching, func() {
+			go g.watchStall(actx, model, wait, watching, func() {
 				mu.Lock()
 				defer mu.Unlock()
 				if !got {
@@ -159,29 +298,29 @@ func (rn *run) guarded(ctx context.Context, model string, call func(ctx context.
 		close(watching)
 		cancel()
 		mu.Lock()
-		st, g, fin := stalled, got, finished
+		st, gotChunk, fin := stalled, got, finished
 		mu.Unlock()
 		if st && ctx.Err() == nil {
 			if attempt == maxStallAttempts {
 				return fmt.Errorf("%w in %s on %s, even after unloading it %d times: the server is wedged (ollama/ollama#17131); restart it", errStalled, wait, model, attempt-1)
 			}
-			rn.warnf("%s: no response in %s after an abandoned stream; unloaded the model and sent the request again (ollama/ollama#17131)", model, wait)
-			if uerr := rn.unloadModel(ctx, model, min(timeout, 5*time.Second)); uerr != nil {
+			warnf("%s: no response in %s after an abandoned stream; unloaded the model and sent the request again (ollama/ollama#17131)", model, wait)
+			if uerr := g.unloadModel(ctx, model, min(timeout, 5*time.Second)); uerr != nil {
 				return fmt.Errorf("%w in %s, and unloading %s failed: %v", errStalled, wait, model, uerr)
 			}
 			// Still a suspect, from now: the new request gets a full
 			// wait, and is watched in case it met the wedged runner.
-			MarkSuspect(model, time.Now())
+			g.MarkSuspect(model, g.now())
 			continue
 		}
 		switch {
 		case fin:
 			// A finished stream: the model's slot works.
-			clearSuspect(model)
-		case g || ctx.Err() != nil:
+			g.clear(model)
+		case gotChunk || ctx.Err() != nil:
 			// Abandoned mid-stream (a cut, a hook, an interrupt, a client
 			// that left the proxy): the server may be wedged now.
-			MarkSuspect(model, time.Now())
+			g.MarkSuspect(model, g.now())
 		}
 		return err
 	}
@@ -193,8 +332,8 @@ const maxStallAttempts = 3
 // watchStall calls stall once the request has waited timeout on a suspect
 // model (see guarded) and the model is loaded and not loading; it returns
 // when done is closed or ctx ends.
-func (rn *run) watchStall(ctx context.Context, model string, timeout time.Duration, done <-chan struct{}, stall func()) {
-	start := time.Now()
+func (g *Guard) watchStall(ctx context.Context, model string, timeout time.Duration, done <-chan struct{}, stall func()) {
+	start := g.now()
 	tick := time.NewTicker(max(min(timeout/10, 250*time.Millisecond), time.Millisecond))
 	defer tick.Stop()
 	var notBefore time.Time // when the model was seen loading, the next look
@@ -204,8 +343,9 @@ func (rn *run) watchStall(ctx context.Context, model string, timeout time.Durati
 			return
 		case <-ctx.Done():
 			return
-		case now := <-tick.C:
-			since, ok := suspectSince(model)
+		case <-tick.C:
+			now := g.now()
+			since, ok := g.suspectSince(model)
 			if !ok || now.Before(notBefore) {
 				continue
 			}
@@ -215,7 +355,7 @@ func (rn *run) watchStall(ctx context.Context, model string, timeout time.Durati
 			if now.Sub(since) < timeout {
 				continue
 			}
-			if rn.loading(ctx, model) {
+			if g.loading(ctx, model) {
 				notBefore = now.Add(2 * time.Second)
 				continue
 			}
@@ -230,8 +370,8 @@ func (rn *run) watchStall(ctx context.Context, model string, timeout time.Durati
 // expiry, while a model that is not listed is still queued or loading,
 // and one that is loading gets an expiry computed afresh at each look
 // (now + keep_alive). Without a RunningLister it reports false.
-func (rn *run) loading(ctx context.Context, model string) bool {
-	rl, ok := rn.r.Backend.(RunningLister)
+func (g *Guard) loading(ctx context.Context, model string) bool {
+	rl, ok := g.Backend.(RunningLister)
 	if !ok {
 		return false
 	}
@@ -275,9 +415,9 @@ var (
 // request holds it, and another request may load the model again at once,
 // so the wait is a courtesy: a request that still meets the wedged runner
 // is caught by its own watchdog.
-func (rn *run) unloadModel(ctx context.Context, model string, wait time.Duration) error {
+func (g *Guard) unloadModel(ctx context.Context, model string, wait time.Duration) error {
 	uctx, cancel := context.WithTimeout(ctx, unloadTimeout)
-	err := rn.r.Backend.Generate(uctx, &api.GenerateRequest{Model: model, KeepAlive: &api.Duration{Duration: 0}},
+	err := g.Backend.Generate(uctx, &api.GenerateRequest{Model: model, KeepAlive: &api.Duration{Duration: 0}},
 		func(api.GenerateResponse) error { return nil })
 	cancel()
 	if err != nil {
@@ -286,7 +426,7 @@ func (rn *run) unloadModel(ctx context.Context, model string, wait time.Duration
 		}
 		return err
 	}
-	rl, ok := rn.r.Backend.(RunningLister)
+	rl, ok := g.Backend.(RunningLister)
 	if !ok {
 		return sleepCtx(ctx, wait)
 	}
@@ -318,26 +458,19 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// generate sends a generate request through the guard.
+// generate sends a generate request through the run's guard.
 func (rn *run) generate(ctx context.Context, req *api.GenerateRequest, fn api.GenerateResponseFunc) error {
-	return rn.guarded(ctx, req.Model, func(ctx context.Context, seen func(bool) bool) error {
-		return rn.r.Backend.Generate(ctx, req, func(resp api.GenerateResponse) error {
-			if !seen(resp.Done) {
-				return errStalled
-			}
-			return fn(resp)
-		})
-	})
+	return rn.r.guard().Generate(rn.callCtx(ctx), req, fn)
 }
 
-// chatCall sends a chat request through the guard.
+// chatCall sends a chat request through the run's guard.
 func (rn *run) chatCall(ctx context.Context, req *api.ChatRequest, fn api.ChatResponseFunc) error {
-	return rn.guarded(ctx, req.Model, func(ctx context.Context, seen func(bool) bool) error {
-		return rn.r.Backend.Chat(ctx, req, func(resp api.ChatResponse) error {
-			if !seen(resp.Done) {
-				return errStalled
-			}
-			return fn(resp)
-		})
-	})
+	return rn.r.guard().Chat(rn.callCtx(ctx), req, fn)
 }
+
+func (rn *run) callCtx(ctx context.Context) context.Context {
+	return withCall(ctx, callOpts{timeout: rn.r.StallTimeout, warn: rn.warnf})
+}
+
+// guard returns the runner's wedge guard (GuardOf its Backend).
+func (r *Runner) guard() *Guard { return GuardOf(r.Backend) }

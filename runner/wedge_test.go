@@ -91,7 +91,7 @@ func TestRunRecoversFromWedgedServer(t *testing.T) {
 			if len(rec.Warnings) != 1 || !strings.Contains(rec.Warnings[0], "ollama/ollama#17131") {
 				t.Errorf("warnings %q", rec.Warnings)
 			}
-			if _, ok := Suspects()["fake"]; ok {
+			if _, ok := GuardOf(r.Backend).Suspects()["fake"]; ok {
 				t.Error("the model is still a suspect after a finished pass")
 			}
 		})
@@ -111,7 +111,7 @@ func TestWedgeRescuesWaitingRequests(t *testing.T) {
 	ra, _ := newTestRunner(f)
 	ra.StallTimeout = 200 * time.Millisecond
 	rb := &Runner{Backend: ra.Backend, Now: ra.Now, Profiles: ra.Profiles, StallTimeout: ra.StallTimeout}
-	clearSuspect("fake")
+	GuardOf(ra.Backend).clear("fake")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -191,8 +191,7 @@ func TestLoadingIsNoWedge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rn := &run{r: &Runner{Backend: tt.backend}}
-			if got := rn.loading(context.Background(), "m"); got != tt.want {
+			if got := NewGuard(tt.backend).loading(context.Background(), "m"); got != tt.want {
 				t.Errorf("loading = %v, want %v", got, tt.want)
 			}
 		})

@@ -15,7 +15,6 @@ import (
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/envconfig"
 
-	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/models/scripted"
 	"github.com/rein-dev/rein/runner"
 )
@@ -67,7 +66,7 @@ func (o *BenchOptions) connectHosts(ctx context.Context, private bool) ([]benchH
 	}
 	var hosts []benchHost
 	for _, u := range urls {
-		c, err := models.ClientFor(u)
+		c, err := guardedClient(u)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rein-dev/rein/bench"
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/internal/ollamatest"
 	"github.com/rein-dev/rein/models/scripted"
 )
@@ -179,8 +180,8 @@ func TestBenchDemo(t *testing.T) {
 				t.Errorf("%s: %v thinking tokens at a think-tokens=10 cut", name, r.Metrics.ThinkingTokens)
 			}
 		case "loop":
-			if r.LoopRepeats != bench.DefaultLoop {
-				t.Errorf("%s: loop cut after %d repeats, want %d", name, r.LoopRepeats, bench.DefaultLoop)
+			if r.LoopRepeats != budget.DefaultLoop {
+				t.Errorf("%s: loop cut after %d repeats, want %d", name, r.LoopRepeats, budget.DefaultLoop)
 			}
 		case "":
 			if strings.TrimSpace(r.Thinking) != strings.TrimSpace(m.Thinking()) {
@@ -380,7 +381,7 @@ cases:
 	seeds := map[string]bool{}
 	for _, rec := range rawRecords(t, out) {
 		b, _ := rec["budgets"].(map[string]any)
-		if b["max_tokens"] != float64(500) || b["num_ctx"] != float64(4096) || b["loop"] != float64(bench.DefaultLoop) {
+		if b["max_tokens"] != float64(500) || b["num_ctx"] != float64(4096) || b["loop"] != float64(budget.DefaultLoop) {
 			t.Errorf("%s: budgets %v", rawKey(rec), b)
 		}
 		hosts[str(rec, "host")]++

@@ -9,12 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/readline"
 
-	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/runner"
 )
@@ -280,9 +279,9 @@ func (s *chatSession) set(args string) {
 	}
 }
 
-// setKeys are the keys /set takes.
-const setKeys = "max-steps, max-think-tokens, max-think-time, max-answer-tokens, min-steps, loop, think, on-limit, step-split, " +
-	"budget-message, max-tokens, temperature, seed, num-ctx, system"
+// setKeys are the keys /set takes: every budget's flag name (budget.Names)
+// and the model's settings.
+var setKeys = strings.Join(append(budget.Keys(budget.ByFlag), "think", "temperature", "seed", "num-ctx", "system"), ", ")
 
 // applySet handles "/set KEY VALUE" (args is what follows /set). The value
 // of system and budget-message is the rest of the line; the others take
@@ -296,57 +295,33 @@ func applySet(req *runner.Request, args string) error {
 	if key != "system" && key != "budget-message" && strings.ContainsAny(val, " \t") {
 		return fmt.Errorf("/set %s takes one value, not %q", key, val)
 	}
-	num := func(dst *int) error {
+	if n, ok := budget.Lookup(key, budget.ByFlag); ok {
+		if key == "budget-message" {
+			val = unescapeNewlines(val)
+		}
+		b := req.Budgets // a value chosen here, 0 too, beats the profile's
+		if err := n.Parse(&b, val); err != nil {
+			return fmt.Errorf("/set %s: %v", key, err)
+		}
+		if err := b.Validate(nil); err != nil {
+			return fmt.Errorf("/set %s: %v", key, err)
+		}
+		req.Budgets = b
+		return nil
+	}
+	switch key {
+	case "num-ctx":
 		n, err := strconv.Atoi(val)
 		if err != nil || n < 0 {
 			return fmt.Errorf("/set %s: want a number ≥ 0, not %q", key, val)
 		}
-		*dst = n
-		return nil
-	}
-	if slices.Contains(runner.KeepZeroNames, key) && !slices.Contains(req.KeepZero, key) {
-		// A value chosen here, 0 too, beats the profile's.
-		req.KeepZero = append(slices.Clone(req.KeepZero), key)
-	}
-	switch key {
-	case "max-steps":
-		return num(&req.MaxSteps)
-	case "max-think-tokens":
-		return num(&req.MaxThinkTokens)
-	case "max-answer-tokens":
-		return num(&req.MaxAnswerTokens)
-	case "max-tokens":
-		return num(&req.MaxTokens)
-	case "num-ctx":
-		return num(&req.NumCtx)
-	case "loop":
-		req.LoopDefault = false
-		return num(&req.Loop)
-	case "min-steps":
-		return num(&req.MinSteps)
-	case "max-think-time":
-		d, err := time.ParseDuration(val)
-		if err != nil || d < 0 {
-			return fmt.Errorf("/set max-think-time: want a duration such as 30s, not %q", val)
-		}
-		req.MaxThinkTime = d
+		req.NumCtx = n
 	case "think":
 		on, level, err := parseThink(val)
 		if err != nil {
 			return err
 		}
-		req.Think, req.ThinkLevel, req.ThinkDefault = on, level, false
-	case "on-limit":
-		if val != runner.OnLimitAnswer && val != runner.OnLimitStop {
-			return fmt.Errorf("/set on-limit: want answer or stop")
-		}
-		req.OnLimit = val
-	case "step-split":
-		m, err := hooks.ParseStepMode(val)
-		if err != nil {
-			return fmt.Errorf("/set step-split: %v", err)
-		}
-		req.StepMode = m
+		req.Think, req.ThinkLevel = &on, level
 	case "temperature":
 		t, err := strconv.ParseFloat(val, 64)
 		if err != nil || t < 0 {
@@ -361,8 +336,6 @@ func applySet(req *runner.Request, args string) error {
 		req.Seed = &n
 	case "system":
 		req.System = val
-	case "budget-message":
-		req.BudgetMessage = unescapeNewlines(val)
 	default:
 		return fmt.Errorf("/set: unknown key %q: one of %s", key, setKeys)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ollama/ollama/api"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/runner"
 )
@@ -53,7 +54,7 @@ func TestChatSession(t *testing.T) {
 	ios.Interrupt = &interrupts{cancel: func() { stopped = true }}
 	f := &fakeTurns{it: ios.Interrupt}
 	opts := &RunOptions{IO: ios, changed: map[string]bool{"loop": true}}
-	req := &runner.Request{Model: "m", Think: true, Loop: 0}
+	req := &runner.Request{Model: "m", Think: budget.Ptr(true), Budgets: budget.Budgets{Loop: budget.Ptr(0)}}
 	s := newChatSession(opts, nil, req, newLinesInput(ios.In, ios.ErrOut))
 	s.run = f.run
 	if err := s.loop(context.Background()); err != nil {
@@ -79,7 +80,7 @@ func TestChatSession(t *testing.T) {
 		for _, m := range q.Messages {
 			h = append(h, m.Role+": "+m.Content)
 		}
-		got = append(got, turn{q.Prompt, h, q.MaxSteps})
+		got = append(got, turn{q.Prompt, h, q.Budgets.Resolve().MaxSteps})
 	}
 	if len(got) != len(want) {
 		t.Fatalf("turns %+v, want %+v", got, want)
@@ -92,8 +93,8 @@ func TestChatSession(t *testing.T) {
 	if !opts.Verbose {
 		t.Error("/set verbose did not turn --verbose on")
 	}
-	if req.MaxSteps != 8 || s.setBy["max-steps"] != "/set" || s.setBy["loop"] != "flag" {
-		t.Errorf("max-steps %d, set by %q", req.MaxSteps, s.setBy)
+	if !is(req.Budgets.MaxSteps, 8) || s.setBy["max-steps"] != "/set" || s.setBy["loop"] != "flag" {
+		t.Errorf("max-steps %v, set by %q", req.Budgets.MaxSteps, s.setBy)
 	}
 	for _, want := range []string{
 		"Use Ctrl + d or /bye to exit.", "Set max-steps to 8.", "Set 'verbose' mode.", "Usage: /set KEY VALUE",
@@ -152,8 +153,8 @@ func (showBackend) Show(context.Context, *api.ShowRequest) (*api.ShowResponse, e
 func TestChatShow(t *testing.T) {
 	ios, _, errOut := testStreams("")
 	opts := &RunOptions{
-		IO: ios, Model: "qwen3:4b", Think: "true", MaxTokens: runner.DefaultMaxTokens, Loop: 0,
-		OnLimit: runner.OnLimitAnswer, ConsensusSamples: 1, OnLanguageSwitch: "warn", changed: map[string]bool{"loop": true},
+		IO: ios, Model: "qwen3:4b", Think: "true", Budgets: budget.Budgets{Loop: budget.Ptr(0)},
+		ConsensusSamples: 1, OnLanguageSwitch: "warn", changed: map[string]bool{"loop": true},
 	}
 	req, err := opts.request()
 	if err != nil {
@@ -164,7 +165,7 @@ func TestChatShow(t *testing.T) {
 		ps := models.Builtins()
 		for i := range ps {
 			if ps[i].Name == "qwen3" {
-				ps[i].Budgets = models.Budgets{MaxThinkTokens: 500, MaxSteps: 12}
+				ps[i].Budgets = budget.Budgets{MaxThinkTokens: budget.Ptr(500), MaxSteps: budget.Ptr(12)}
 			}
 		}
 		return ps, nil

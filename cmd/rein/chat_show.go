@@ -1,15 +1,16 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/ollama/ollama/api"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/runner"
 )
@@ -87,39 +88,36 @@ func chatSettings(q *runner.Request, p models.Profile, setBy map[string]string) 
 			add(name, def, "default")
 		}
 	}
-	budget := func(name string, v, pv int) {
-		prof := ""
-		if v == 0 && pv != 0 && !slices.Contains(q.KeepZero, name) {
-			prof = strconv.Itoa(pv)
-		}
-		pick(name, numOrNone(v), prof, numOrNone(v))
-	}
-
 	think := "on"
 	switch {
-	case !q.Think:
+	case !(q.Think == nil || *q.Think):
 		think = "off"
 	case q.ThinkLevel != "":
 		think = q.ThinkLevel
 	}
 	pick("think", think, "", think)
-	budget("max-steps", q.MaxSteps, pb.MaxSteps)
-	budget("max-think-tokens", q.MaxThinkTokens, pb.MaxThinkTokens)
-	profTime := ""
-	if q.MaxThinkTime == 0 && pb.MaxThinkTime != 0 && !slices.Contains(q.KeepZero, "max-think-time") {
-		profTime = pb.MaxThinkTime.String()
+	def := budget.Budgets{}.Resolve().Budgets()
+	for _, n := range budget.Names {
+		if n.Flag == "budget-message" {
+			continue // below, with the model's settings
+		}
+		if n.IsSet(q.Budgets) { // the user's: a flag or /set
+			add(n.Flag, showBudget(n, q.Budgets), cmp.Or(setBy[n.Flag], "flag"))
+			continue
+		}
+		prof := ""
+		switch {
+		case n.IsSet(pb):
+			prof = showBudget(n, pb)
+		case n.Flag == "step-split":
+			prof = p.StepSplit
+		}
+		d := showBudget(n, def)
+		if n.Flag == "step-split" {
+			d = "paragraph"
+		}
+		pick(n.Flag, "", prof, d)
 	}
-	pick("max-think-time", durationOrNone(q.MaxThinkTime), profTime, durationOrNone(q.MaxThinkTime))
-	budget("max-answer-tokens", q.MaxAnswerTokens, pb.MaxAnswerTokens)
-	budget("min-steps", q.MinSteps, pb.MinSteps)
-	profLoop := ""
-	if q.LoopDefault && pb.Loop != nil {
-		profLoop = loopText(*pb.Loop)
-	}
-	pick("loop", loopText(q.Loop), profLoop, loopText(q.Loop))
-	pick("on-limit", firstNonEmptyString(q.OnLimit, runner.OnLimitAnswer), pb.OnLimit, runner.OnLimitAnswer)
-	pick("step-split", string(q.StepMode), p.StepSplit, "paragraph")
-	pick("max-tokens", strconv.Itoa(q.MaxTokens), "", strconv.Itoa(firstNonZero(q.MaxTokens, runner.DefaultMaxTokens)))
 	pick("num-ctx", strconv.Itoa(q.NumCtx), "", "sized to each turn")
 	profTemp := ""
 	if t, ok := p.Options["temperature"]; ok {
@@ -144,34 +142,25 @@ func chatSettings(q *runner.Request, p models.Profile, setBy map[string]string) 
 	if len(p.BudgetMessages) > 0 {
 		profMsg = "in the prompt's language"
 	}
-	pick("budget-message", clip(q.BudgetMessage, 40), profMsg, "rein's")
+	msg := ""
+	if q.Budgets.BudgetMessage != nil {
+		msg = *q.Budgets.BudgetMessage
+	}
+	pick("budget-message", clip(msg, 40), profMsg, "rein's")
 	return out
 }
 
-func numOrNone(n int) string {
-	if n == 0 {
-		return "none"
-	}
-	return strconv.Itoa(n)
-}
-
-func durationOrNone(d time.Duration) string {
-	if d == 0 {
-		return "none"
-	}
-	return d.String()
-}
-
-func loopText(k int) string {
-	if k == 0 {
+// showBudget is a budget's value in /show: "none" for a limit of 0, the
+// loop cut as "K repeats" or "off".
+func showBudget(n budget.Name, b budget.Budgets) string {
+	v := n.Format(b)
+	switch {
+	case (n.Flag == "loop" || n.Axis == "agree" || n.Axis == "confidence") && v == "0":
 		return "off"
+	case n.Flag == "loop":
+		return v + " repeats"
+	case v == "0" || v == "0s":
+		return "none"
 	}
-	return fmt.Sprintf("%d repeats", k)
-}
-
-func firstNonZero(a, b int) int {
-	if a != 0 {
-		return a
-	}
-	return b
+	return v
 }

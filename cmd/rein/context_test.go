@@ -13,10 +13,10 @@ import (
 
 	"github.com/ollama/ollama/api"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/internal/ollamatest"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/models/scripted"
-	"github.com/rein-dev/rein/runner"
 )
 
 // The context policy on the real server: how many times Ollama loads the
@@ -122,7 +122,8 @@ func TestContextChat(t *testing.T) {
 	ios.Interrupt = &interrupts{cancel: func() {}}
 	logPath := filepath.Join(t.TempDir(), "runs.jsonl")
 	opts := &RunOptions{IO: ios, Now: time.Now, Client: clientFor(s), Log: logPath, HideThinking: true, ConsensusSamples: 1, changed: map[string]bool{}}
-	opts.Model, opts.Think, opts.MaxThinkTokens, opts.MaxAnswerTokens, opts.MaxTokens, opts.OnLimit = name, "true", 1000, 500, 32768, runner.OnLimitAnswer
+	opts.Model, opts.Think = name, "true"
+	opts.Budgets = budget.Budgets{MaxThinkTokens: budget.Ptr(1000), MaxAnswerTokens: budget.Ptr(500)}
 	req, err := opts.request()
 	if err != nil {
 		t.Fatal(err)

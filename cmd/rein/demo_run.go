@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/runner"
 )
 
@@ -25,8 +26,8 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 	fmt.Fprintf(ios.ErrOut, "\n$ rein run rein-demo/runaway %q --max-steps %d --verbose\n\n", prompt, opts.MaxSteps)
 	run := &RunOptions{IO: ios, Now: time.Now, Verbose: true, NoLog: true}
 	req := &runner.Request{
-		Model: "rein-demo/runaway", Prompt: prompt, Think: true,
-		MaxSteps: opts.MaxSteps, Loop: 3, OnLimit: runner.OnLimitAnswer,
+		Model: "rein-demo/runaway", Prompt: prompt,
+		Budgets: budget.Budgets{MaxSteps: budget.Ptr(opts.MaxSteps)},
 	}
 	rec, err := run.runOnce(ctx, c, req)
 	if err != nil {

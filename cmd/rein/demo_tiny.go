@@ -8,6 +8,7 @@ import (
 
 	"github.com/ollama/ollama/api"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/models/tiny"
 	"github.com/rein-dev/rein/runner"
 )
@@ -37,8 +38,8 @@ func demoTiny(ctx context.Context, opts *DemoOptions, c *api.Client) error {
 	for _, r := range runs {
 		fmt.Fprintf(ios.ErrOut, "\n$ rein run %s %q%s\n\n", tiny.Name, r.prompt, r.flags)
 		run := &RunOptions{IO: ios, Now: time.Now, NoLog: true}
-		req := &runner.Request{Model: tiny.Name, Prompt: r.prompt, Think: true, MaxSteps: r.steps, Loop: 3,
-			OnLimit: runner.OnLimitAnswer, MaxTokens: 2048}
+		req := &runner.Request{Model: tiny.Name, Prompt: r.prompt,
+			Budgets: budget.Budgets{MaxSteps: budget.Ptr(r.steps), MaxTokens: budget.Ptr(2048)}}
 		rec, err := run.runOnce(ctx, c, req)
 		if err != nil {
 			return err

@@ -159,7 +159,7 @@ func cutText(ev *hooks.Event, req *runner.Request) string {
 		return fmt.Sprintf("cut after %s (max-steps)", steps)
 	case hooks.ReasonTokens:
 		flag := "max-tokens"
-		if req.MaxThinkTokens > 0 && ev.ThinkingTokens >= req.MaxThinkTokens {
+		if mt := req.Budgets.Resolve().MaxThinkTokens; mt > 0 && ev.ThinkingTokens >= mt {
 			flag = "max-think-tokens"
 		}
 		return fmt.Sprintf("cut after %s (%s)", plural(ev.ThinkingTokens, "thinking token"), flag)

@@ -9,7 +9,9 @@ import (
 	"syscall"
 
 	"github.com/ollama/ollama/envconfig"
+	"github.com/spf13/pflag"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/models"
 )
 
@@ -17,6 +19,12 @@ import (
 func humanize(err error) string {
 	if name := notFoundModel(err); name != "" {
 		return "model " + name + " not found: run `rein pull " + name + "` (or `ollama pull " + name + "`)"
+	}
+	var ive *pflag.InvalidValueError
+	if errors.As(err, &ive) && isBudgetFlag(ive.GetFlag().Name) {
+		// A budget flag's own check says what it wants: "--max-steps must
+		// be at most 1000000, not 2000000".
+		return "--" + ive.GetFlag().Name + " " + oneLine(errors.Unwrap(ive).Error())
 	}
 	var te *models.TimeoutError
 	if errors.As(err, &te) {
@@ -28,6 +36,11 @@ func humanize(err error) string {
 		return "cannot reach Ollama at " + envconfig.Host().String() + ": start it with `ollama serve` or set OLLAMA_HOST"
 	}
 	return oneLine(err.Error())
+}
+
+func isBudgetFlag(name string) bool {
+	_, ok := budget.Lookup(name, budget.ByFlag)
+	return ok
 }
 
 // modelNotFoundError carries the model name of a 404 so main can say how to pull it.

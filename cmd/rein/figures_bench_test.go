@@ -90,8 +90,7 @@ func BenchmarkRunTTFT(b *testing.B) {
 	direct := func() time.Duration {
 		start := time.Now()
 		var first time.Duration
-		err := s.Client.Generate(ctx, &api.GenerateRequest{Model: model, Prompt: prompt, Think: &api.ThinkValue{Value: true},
-			Options: map[string]any{"num_ctx": 4096, "num_predict": 16}}, func(r api.GenerateResponse) error {
+		err := s.Client.Generate(ctx, &api.GenerateRequest{Model: model, Prompt: prompt, Think: &api.ThinkValue{Value: true}, Options: map[string]any{"num_ctx": 4096, "num_predict": 16}}, func(r api.GenerateResponse) error {
 			if first == 0 && (r.Thinking != "" || r.Response != "") {
 				first = time.Since(start)
 			}

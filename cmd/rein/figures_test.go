@@ -43,10 +43,7 @@ func direct(t *testing.T, s *ollamatest.Server, model, prompt string, numCtx int
 	var m api.Metrics
 	var first time.Duration
 	start := time.Now()
-	err := s.Client.Generate(context.Background(), &api.GenerateRequest{
-		Model: model, Prompt: prompt, Think: &api.ThinkValue{Value: true},
-		Options: map[string]any{"num_ctx": numCtx},
-	}, func(r api.GenerateResponse) error {
+	err := s.Client.Generate(context.Background(), &api.GenerateRequest{Model: model, Prompt: prompt, Think: &api.ThinkValue{Value: true}, Options: map[string]any{"num_ctx": numCtx}}, func(r api.GenerateResponse) error {
 		if first == 0 && (r.Thinking != "" || r.Response != "") {
 			first = time.Since(start)
 		}

@@ -208,11 +208,7 @@ func TestPsCommand(t *testing.T) {
 	s := needLapModels(t)
 	const name = "lap/qwen3:latest"
 	stream := false
-	err := s.Client.Generate(context.Background(), &api.GenerateRequest{
-		Model: name, Prompt: "hi", Stream: &stream, Think: &api.ThinkValue{Value: false},
-		KeepAlive: &api.Duration{Duration: 10 * time.Minute},
-		Options:   map[string]any{"num_predict": 4, "num_ctx": 4096},
-	}, func(api.GenerateResponse) error { return nil })
+	err := s.Client.Generate(context.Background(), &api.GenerateRequest{Model: name, Prompt: "hi", Stream: &stream, Think: &api.ThinkValue{Value: false}, KeepAlive: &api.Duration{Duration: 10 * time.Minute}, Options: map[string]any{"num_predict": 4, "num_ctx": 4096}}, func(api.GenerateResponse) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,11 +10,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
-	"github.com/ollama/ollama/envconfig"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/rein-dev/rein/runner"
 )
 
 // version is rein's own version; set with -ldflags "-X main.version=...".
@@ -100,10 +100,8 @@ func main() {
 	var stopInterrupts func()
 	ios.Interrupt, stopInterrupts = notifyInterrupts(cancel)
 	defer stopInterrupts()
-	host := envconfig.Host().Host
-	loadSuspects(host, time.Now())
 	err := newRootCmd(ios).ExecuteContext(ctx)
-	_ = saveSuspects(host, time.Now()) // best effort, like the suspicion itself
+	_ = runner.SaveGuards() // best effort, like the suspicion itself
 	os.Exit(exitCode(ctx, ios.ErrOut, err))
 }
 

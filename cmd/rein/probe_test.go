@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/consensus"
 	"github.com/rein-dev/rein/runner"
 )
@@ -28,19 +29,19 @@ func TestProbesOnServer(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		q.Model, q.Prompt, q.Think, q.MaxTokens = "t/runaway", prompt, true, 4096
+		q.Model, q.Prompt, q.Think, q.Budgets.MaxTokens = "t/runaway", prompt, budget.Ptr(true), budget.Ptr(4096)
 		rec, err := r.Run(ctx, q)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return rec
 	}
-	ref := run(&runner.Request{MaxSteps: 4})
+	ref := run(&runner.Request{Budgets: budget.Budgets{MaxSteps: budget.Ptr(4)}})
 	closeTag := len(built["t/runaway"].Vocab.Encode("</think>"))
 	recovered := 0
 	for i := range n {
 		before := len(s.CacheSlots())
-		rec := run(&runner.Request{ExitOnAgreement: 2, ProbeEvery: 2, ProbeKey: consensus.Normalise})
+		rec := run(&runner.Request{ProbeKey: consensus.Normalise, Budgets: budget.Budgets{ExitOnAgreement: budget.Ptr(2), ProbeEvery: budget.Ptr(2)}})
 		slots := s.CacheSlots()[before:]
 		if rec.CutReason != "settled" || !strings.Contains(rec.Answer, "three r's") {
 			t.Fatalf("run %d: cut %q answer %q", i, rec.CutReason, rec.Answer)

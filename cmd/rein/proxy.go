@@ -16,7 +16,7 @@ import (
 	"github.com/ollama/ollama/envconfig"
 	"github.com/spf13/cobra"
 
-	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/proxy"
 	"github.com/rein-dev/rein/runlog"
@@ -38,24 +38,13 @@ type ProxyOptions struct {
 	AllowRemote bool
 	Backend     BackendOptions // --backend and its flags (backend.go)
 
-	MaxTokens       int
-	MaxThinkTokens  int
-	MaxSteps        int
-	MaxThinkTime    time.Duration
-	MaxAnswerTokens int
-	Loop            int
-	StepSplit       string
-	MinSteps        int
-	OnLimit         string
-	BudgetMessage   string
+	// Budgets are the budget flags (budget.Names): the budgets of every
+	// intercepted request, under its own rein_* options.
+	Budgets budget.Budgets
 
 	Log     string
 	NoLog   bool
 	Verbose bool
-
-	// loopSet and onLimitSet say --loop and --on-limit were given, so that
-	// a profile's budgets do not replace them.
-	loopSet, onLimitSet bool
 
 	// Profiles returns the profiles (Factory.Profiles; nil: the user's).
 	Profiles func() ([]models.Profile, string, error)
@@ -106,7 +95,6 @@ profile's budgets fill those that neither the flags nor the request set.`,
   rein proxy --listen 127.0.0.1:11435 --upstream 127.0.0.1:11434 --max-think-time 30s --log proxy.jsonl`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.loopSet, opts.onLimitSet = cmd.Flags().Changed("loop"), cmd.Flags().Changed("on-limit")
 			return runOr(opts.runF, opts, func() error { return proxyRun(cmd.Context(), opts) })
 		},
 	}
@@ -114,16 +102,7 @@ profile's budgets fill those that neither the flags nor the request set.`,
 	f.StringVar(&opts.Listen, "listen", DefaultProxyListen, "address to listen on (loopback unless --allow-remote)")
 	f.StringVar(&opts.Upstream, "upstream", "", "the Ollama server (default $OLLAMA_HOST, else 127.0.0.1:11434)")
 	f.BoolVar(&opts.AllowRemote, "allow-remote", false, "allow a non-loopback --listen address: anyone who reaches it can use your models")
-	f.IntVar(&opts.MaxTokens, "max-tokens", runner.DefaultMaxTokens, "hard cap on all generated tokens (a request's num_predict may lower it)")
-	f.IntVar(&opts.MaxThinkTokens, "max-think-tokens", 0, "thinking token budget (0: none)")
-	f.IntVar(&opts.MaxSteps, "max-steps", 0, "reasoning step budget (0: none)")
-	f.DurationVar(&opts.MaxThinkTime, "max-think-time", 0, "thinking wall-time budget, e.g. 30s (0: none)")
-	f.IntVar(&opts.MaxAnswerTokens, "max-answer-tokens", 0, "answer token cap (0: what --max-tokens leaves)")
-	f.IntVar(&opts.Loop, "loop", 3, "cut when the same step content has occurred K times (0: off)")
-	f.StringVar(&opts.StepSplit, "step-split", "", "what a step is: paragraph, line, sentence or marker (default: the profile's)")
-	f.IntVar(&opts.MinSteps, "min-steps", 0, "if the model stops thinking earlier, append \"Wait\" and let it go on")
-	f.StringVar(&opts.OnLimit, "on-limit", runner.OnLimitAnswer, "after a cut: answer (resume for a final answer) or stop")
-	f.StringVar(&opts.BudgetMessage, "budget-message", "", "text that closes a cut trace (default: the profile's)")
+	budget.AddFlags(f, &opts.Budgets)
 	f.StringVar(&opts.Log, "log", "", "append each run's record to this JSONL file (default: $REIN_LOG if set, else no log)")
 	f.BoolVar(&opts.NoLog, "no-log", false, "keep no run log, even with $REIN_LOG set")
 	f.BoolVar(&opts.Verbose, "verbose", false, "print one line per intercepted run on stderr")
@@ -133,43 +112,12 @@ profile's budgets fill those that neither the flags nor the request set.`,
 
 // budgets turns the flags into the proxy's default budgets.
 func (o *ProxyOptions) budgets() (proxy.Budgets, error) {
-	for _, b := range []struct {
-		name string
-		v    int64
-	}{
-		{"--max-tokens", int64(o.MaxTokens)}, {"--max-think-tokens", int64(o.MaxThinkTokens)},
-		{"--max-steps", int64(o.MaxSteps)}, {"--max-think-time", int64(o.MaxThinkTime)},
-		{"--max-answer-tokens", int64(o.MaxAnswerTokens)}, {"--loop", int64(o.Loop)},
-		{"--min-steps", int64(o.MinSteps)},
-	} {
-		if b.v < 0 {
-			return proxy.Budgets{}, usageErrorf("%s must be 0 or more, not %d", b.name, b.v)
-		}
+	b := o.Budgets
+	if m := b.BudgetMessage; m != nil {
+		b.BudgetMessage = budget.Ptr(unescapeNewlines(*m))
 	}
-	if err := checkBudgetLimits(o.MaxTokens, o.MaxThinkTokens, o.MaxAnswerTokens, o.MaxSteps, o.MinSteps, o.Loop, o.MaxThinkTime); err != nil {
-		return proxy.Budgets{}, err
-	}
-	if o.OnLimit != runner.OnLimitAnswer && o.OnLimit != runner.OnLimitStop {
-		return proxy.Budgets{}, usageErrorf("--on-limit must be answer or stop, not %q", o.OnLimit)
-	}
-	var mode hooks.StepMode
-	if o.StepSplit != "" {
-		var err error
-		if mode, err = hooks.ParseStepMode(o.StepSplit); err != nil {
-			return proxy.Budgets{}, usageErrorf("--step-split: %v", err)
-		}
-	}
-	b := proxy.Budgets{
-		MaxTokens: o.MaxTokens, MaxThinkTokens: o.MaxThinkTokens, MaxSteps: o.MaxSteps,
-		MaxThinkTime: o.MaxThinkTime, MaxAnswerTokens: o.MaxAnswerTokens, Loop: o.Loop,
-		MinSteps: o.MinSteps, StepMode: mode, OnLimit: o.OnLimit, BudgetMessage: unescapeNewlines(o.BudgetMessage),
-	}
-	if err := b.Validate(); err != nil {
+	if err := b.Validate(nil); err != nil {
 		return proxy.Budgets{}, usageError{err}
-	}
-	b.LoopSet = o.loopSet || o.Loop != defaultLoop
-	if !o.onLimitSet && o.OnLimit == runner.OnLimitAnswer {
-		b.OnLimit = "" // the profile's, else answer
 	}
 	return b, nil
 }
@@ -247,11 +195,12 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 		return err
 	}
 	cfg := proxy.Config{
-		Upstream: up,
-		Backend:  runs,
-		Budgets:  b,
-		Profiles: profiles,
-		Logf:     errf,
+		Upstream:     up,
+		Backend:      runs,
+		Budgets:      b,
+		Profiles:     profiles,
+		SuspectsFile: suspectsPath(),
+		Logf:         errf,
 		OnRecord: func(rec *runner.Record) {
 			if opts.Verbose {
 				errf("rein proxy: %s", runLine(rec))

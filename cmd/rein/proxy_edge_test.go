@@ -113,10 +113,7 @@ func proxyDisconnectOnce(t *testing.T, s *ollamatest.Server, rig *proxyRig) (wed
 	qctx, qcancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer qcancel()
 	stream := false
-	err = s.Client.Generate(qctx, &api.GenerateRequest{
-		Model: "t/runaway", Prompt: "hi", Stream: &stream, Think: &api.ThinkValue{Value: false},
-		Options: map[string]any{"num_predict": 1, "num_ctx": rec.Budgets.NumCtx},
-	}, func(api.GenerateResponse) error { return nil })
+	err = s.Client.Generate(qctx, &api.GenerateRequest{Model: "t/runaway", Prompt: "hi", Stream: &stream, Think: &api.ThinkValue{Value: false}, Options: map[string]any{"num_predict": 1, "num_ctx": rec.Budgets.NumCtx}}, func(api.GenerateResponse) error { return nil })
 	sizes := cacheSizes(s)[before:]
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && len(sizes) == 0 {

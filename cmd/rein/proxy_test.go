@@ -18,6 +18,7 @@ import (
 
 	"github.com/ollama/ollama/api"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/internal/ollamatest"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/proxy"
@@ -135,7 +136,7 @@ func scriptSteps(thinking string, n int) string {
 // done reason, metrics that add up the passes, and rein's field.
 func TestProxyChatGoClient(t *testing.T) {
 	s := needModels(t)
-	rig := startProxy(t, s, proxy.Config{Budgets: proxy.Budgets{Loop: 3}})
+	rig := startProxy(t, s, proxy.Config{Budgets: proxy.Budgets{Loop: budget.Ptr(3)}})
 	tee := &teeTransport{}
 	client := api.NewClient(rig.URL, &http.Client{Transport: tee})
 	m := built["t/runaway"]
@@ -204,7 +205,7 @@ func TestProxyChatGoClient(t *testing.T) {
 // client: one response with the cut thinking and the script's answer.
 func TestProxyGenerateGoClient(t *testing.T) {
 	s := needModels(t)
-	rig := startProxy(t, s, proxy.Config{Budgets: proxy.Budgets{MaxSteps: 5}})
+	rig := startProxy(t, s, proxy.Config{Budgets: proxy.Budgets{MaxSteps: budget.Ptr(5)}})
 	tee := &teeTransport{}
 	client := api.NewClient(rig.URL, &http.Client{Transport: tee})
 	m := built["t/runaway"]
@@ -541,9 +542,12 @@ func TestProxyProfileBudgets(t *testing.T) {
 		options string
 		steps   int
 	}{
-		{"profile", proxy.Budgets{Loop: 3}, `{}`, 2},
-		{"request option wins", proxy.Budgets{Loop: 3}, `{"rein_max_steps": 1}`, 1},
-		{"proxy flag wins", proxy.Budgets{Loop: 3, MaxSteps: 3}, `{}`, 3},
+		{"profile", proxy.Budgets{Loop: budget.Ptr(3)}, `{}`, 2},
+		{"request option wins", proxy.Budgets{Loop: budget.Ptr(3)}, `{"rein_max_steps": 1}`, 1},
+		{"proxy flag wins", proxy.Budgets{Loop: budget.Ptr(3), MaxSteps: budget.Ptr(3)}, `{}`, 3},
+		// The request's 0 ("no step budget") beats the profile's 2: the
+		// runaway model thinks on until the loop cut.
+		{"a request's zero wins", proxy.Budgets{Loop: budget.Ptr(3)}, `{"rein_max_steps": 0}`, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -556,6 +560,12 @@ func TestProxyProfileBudgets(t *testing.T) {
 			defer resp.Body.Close()
 			_, content, final := ndjsonText(t, resp.Body)
 			rein, _ := final["rein"].(map[string]any)
+			if tt.steps == 0 {
+				if rein["cut_reason"] != "loop" || !strings.Contains(content, "three r's") {
+					t.Errorf("rein %v content %q, want the loop cut (no step budget) and the answer", rein, content)
+				}
+				return
+			}
 			if rein["cut_reason"] != "steps" || rein["steps"] != float64(tt.steps) || !strings.Contains(content, "three r's") {
 				t.Errorf("rein %v content %q, want a steps cut after %d steps and the answer", rein, content, tt.steps)
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/consensus"
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/models"
@@ -40,22 +41,10 @@ type RunOptions struct {
 	Seed        int
 	NumCtx      int
 	Options     []string
-	MaxTokens   int
 
-	MaxThinkTokens int
-	MaxSteps       int
-	// Early exit by answer probes.
-	ExitOnAgreement  int
-	ExitOnConfidence float64
-	ProbeEvery       int
-	ProbeTokens      int
-	MaxThinkTime     time.Duration
-	MaxAnswerTokens  int
-	Loop             int
-	StepSplit        string
-	MinSteps         int
-	OnLimit          string
-	BudgetMessage    string
+	// Budgets are the budget flags (budget.Names); those not given stay
+	// unset, for the profile's budgets and the defaults to fill.
+	Budgets budget.Budgets
 
 	HideThinking bool
 	Verbose      bool
@@ -92,9 +81,6 @@ type RunOptions struct {
 	// changed holds the flags set on the command line.
 	changed map[string]bool
 }
-
-// defaultLoop is --loop's default: a step seen three times is a loop.
-const defaultLoop = 3
 
 // NewCmdRun is `rein run` (and its chat, with no prompt).
 func NewCmdRun(f *Factory, runF func(*RunOptions) error) *cobra.Command {
@@ -163,20 +149,7 @@ the eval count, not in the thinking or the answer.`,
 	f.IntVar(&opts.Seed, "seed", 0, "sampling seed")
 	f.IntVar(&opts.NumCtx, "num-ctx", 0, "pin the context size (default: the loaded model's when it holds the run, else the smallest of 4096, 8192, 16384… that holds prompt and budgets)")
 	f.StringArrayVar(&opts.Options, "option", nil, "any Ollama option as key=value (repeatable)")
-	f.IntVar(&opts.MaxTokens, "max-tokens", runner.DefaultMaxTokens, "hard cap on all generated tokens (num_predict)")
-	f.IntVar(&opts.MaxThinkTokens, "max-think-tokens", 0, "thinking token budget (0: none)")
-	f.IntVar(&opts.MaxSteps, "max-steps", 0, "reasoning step budget (0: none)")
-	f.DurationVar(&opts.MaxThinkTime, "max-think-time", 0, "thinking wall-time budget, e.g. 30s (0: none)")
-	f.IntVar(&opts.MaxAnswerTokens, "max-answer-tokens", 0, "answer token cap (0: what --max-tokens leaves)")
-	f.IntVar(&opts.Loop, "loop", defaultLoop, "cut when the same step content has occurred K times (0: off)")
-	f.StringVar(&opts.StepSplit, "step-split", "", "what a step is: paragraph, line, sentence or marker (default: the profile's)")
-	f.IntVar(&opts.MinSteps, "min-steps", 0, "if the model stops thinking earlier, append \"Wait\" and let it go on")
-	f.IntVar(&opts.ExitOnAgreement, "exit-on-agreement", 0, "cut the thinking (settled) once K answer probes in a row agree (0: off)")
-	f.Float64Var(&opts.ExitOnConfidence, "exit-on-confidence", 0, "cut the thinking (settled) once an answer probe's mean token probability reaches P (0: off)")
-	f.IntVar(&opts.ProbeEvery, "probe-every", runner.DefaultProbeEvery, "steps between answer probes (0: the default)")
-	f.IntVar(&opts.ProbeTokens, "probe-tokens", runner.DefaultProbeTokens, "tokens an answer probe may generate")
-	f.StringVar(&opts.OnLimit, "on-limit", runner.OnLimitAnswer, "after a cut: answer (resume for a final answer) or stop")
-	f.StringVar(&opts.BudgetMessage, "budget-message", "", "text that closes a cut trace (default: the profile's)")
+	budget.AddFlags(f, &opts.Budgets)
 	f.BoolVar(&opts.HideThinking, "hide-thinking", false, "do not show the thinking")
 	f.BoolVar(&opts.Verbose, "verbose", false, "print timings and figures after the run")
 	f.BoolVar(&opts.JSON, "json", false, "print the run record as one JSON object on stdout")
@@ -196,38 +169,19 @@ the eval count, not in the thinking or the answer.`,
 
 // request builds the runner request from the flags.
 func (o *RunOptions) request() (*runner.Request, error) {
-	for _, b := range []struct {
-		name string
-		v    int64
-	}{
-		{"--max-tokens", int64(o.MaxTokens)}, {"--max-think-tokens", int64(o.MaxThinkTokens)},
-		{"--max-steps", int64(o.MaxSteps)}, {"--max-think-time", int64(o.MaxThinkTime)},
-		{"--max-answer-tokens", int64(o.MaxAnswerTokens)}, {"--loop", int64(o.Loop)},
-		{"--min-steps", int64(o.MinSteps)}, {"--num-ctx", int64(o.NumCtx)},
-		{"--exit-on-agreement", int64(o.ExitOnAgreement)}, {"--probe-every", int64(o.ProbeEvery)}, {"--probe-tokens", int64(o.ProbeTokens)},
-	} {
-		if b.v < 0 {
-			return nil, usageErrorf("%s must be 0 or more, not %d", b.name, b.v)
-		}
+	if o.NumCtx < 0 {
+		return nil, usageErrorf("--num-ctx must be 0 or more, not %d", o.NumCtx)
 	}
-	if err := checkBudgetLimits(o.MaxTokens, o.MaxThinkTokens, o.MaxAnswerTokens, o.MaxSteps, o.MinSteps, o.Loop, o.MaxThinkTime); err != nil {
-		return nil, err
+	b := o.Budgets
+	if m := b.BudgetMessage; m != nil {
+		b.BudgetMessage = budget.Ptr(unescapeNewlines(*m))
 	}
-	if c := o.ExitOnConfidence; c < 0 || c > 1 || c != c {
-		return nil, usageErrorf("--exit-on-confidence must be a probability between 0 and 1, not %v", c)
+	if err := b.Validate(nil); err != nil {
+		return nil, usageError{err}
 	}
 	think, level, err := parseThink(o.Think)
 	if err != nil {
 		return nil, usageError{err}
-	}
-	if o.OnLimit != runner.OnLimitAnswer && o.OnLimit != runner.OnLimitStop {
-		return nil, usageErrorf("--on-limit must be answer or stop, not %q", o.OnLimit)
-	}
-	var mode hooks.StepMode
-	if o.StepSplit != "" {
-		if mode, err = hooks.ParseStepMode(o.StepSplit); err != nil {
-			return nil, usageErrorf("--step-split: %v", err)
-		}
 	}
 	options, err := parseOptions(o.Options)
 	if err != nil {
@@ -235,24 +189,11 @@ func (o *RunOptions) request() (*runner.Request, error) {
 	}
 	req := &runner.Request{
 		Model: o.Model, Prompt: o.Prompt, System: o.System,
-		Think: think, ThinkLevel: level, Options: options, NumCtx: o.NumCtx,
-		MaxTokens: o.MaxTokens, MaxThinkTokens: o.MaxThinkTokens, MaxThinkTime: o.MaxThinkTime,
-		MaxSteps: o.MaxSteps, MinSteps: o.MinSteps, MaxAnswerTokens: o.MaxAnswerTokens,
-		Loop: o.Loop, StepMode: mode, OnLimit: o.OnLimit, BudgetMessage: unescapeNewlines(o.BudgetMessage),
-		ExitOnAgreement: o.ExitOnAgreement, ExitOnConfidence: o.ExitOnConfidence,
-		ProbeEvery: o.ProbeEvery, ProbeTokens: o.ProbeTokens, ProbeKey: consensus.Normalise,
-		// Budgets the user leaves unset come from the profile file.
-		ProfileBudgets: true,
-		LoopDefault:    !o.changed["loop"] && o.Loop == defaultLoop,
-		ThinkDefault:   !o.changed["think"],
+		ThinkLevel: level, Options: options, NumCtx: o.NumCtx,
+		Budgets: b, ProbeKey: consensus.Normalise,
 	}
-	for _, f := range runner.KeepZeroNames {
-		if o.changed[f] {
-			req.KeepZero = append(req.KeepZero, f) // --max-steps 0 beats the profile's
-		}
-	}
-	if !o.changed["on-limit"] && o.OnLimit == runner.OnLimitAnswer {
-		req.OnLimit = "" // the profile's, else answer
+	if o.changed["think"] {
+		req.Think = &think
 	}
 	if o.changed["temperature"] {
 		t := o.Temperature

@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/internal/ollamatest"
 	"github.com/rein-dev/rein/models/scripted"
 	"github.com/rein-dev/rein/runner"
@@ -26,15 +27,14 @@ func BenchmarkRunVsOllama(b *testing.B) {
 	createRunaway06b(ctx, b, s)
 	r := &runner.Runner{Backend: s.Client}
 	// Warm up: load the model at the context size the runs use.
-	if _, err := r.Run(ctx, &runner.Request{Model: "b/runaway-0.6b", Prompt: "Warm up.", Think: true, MaxThinkTokens: 8, NumCtx: 4096, OnLimit: runner.OnLimitStop}); err != nil {
+	if _, err := r.Run(ctx, &runner.Request{Model: "b/runaway-0.6b", Prompt: "Warm up.", Think: budget.Ptr(true), NumCtx: 4096, Budgets: budget.Budgets{MaxThinkTokens: budget.Ptr(8), OnLimit: budget.Ptr(runner.OnLimitStop)}}); err != nil {
 		b.Fatal(err)
 	}
 	var ratio, clientTPS, serverTPS, wasted float64
 	var cuts int
 	b.ResetTimer()
 	for b.Loop() {
-		rec, err := r.Run(ctx, &runner.Request{Model: "b/runaway-0.6b", Prompt: "How many r's are in strawberry?", Think: true,
-			MaxThinkTokens: 300, NumCtx: 4096, OnLimit: runner.OnLimitStop})
+		rec, err := r.Run(ctx, &runner.Request{Model: "b/runaway-0.6b", Prompt: "How many r's are in strawberry?", Think: budget.Ptr(true), NumCtx: 4096, Budgets: budget.Budgets{MaxThinkTokens: budget.Ptr(300), OnLimit: budget.Ptr(runner.OnLimitStop)}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -52,8 +52,7 @@ func BenchmarkRunVsOllama(b *testing.B) {
 		serverTPS += server
 		ratio += rec.Metrics.ThinkingTPS / server
 
-		cut, err := r.Run(ctx, &runner.Request{Model: "b/runaway-0.6b", Prompt: "How many r's are in strawberry?", Think: true,
-			MaxSteps: 3, NumCtx: 4096, OnLimit: runner.OnLimitStop})
+		cut, err := r.Run(ctx, &runner.Request{Model: "b/runaway-0.6b", Prompt: "How many r's are in strawberry?", Think: budget.Ptr(true), NumCtx: 4096, Budgets: budget.Budgets{MaxSteps: budget.Ptr(3), OnLimit: budget.Ptr(runner.OnLimitStop)}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -85,10 +84,9 @@ func BenchmarkSegments(b *testing.B) {
 	createRunaway06b(ctx, b, s)
 	r := &runner.Runner{Backend: s.Client}
 	req := func(segmented bool) *runner.Request {
-		q := &runner.Request{Model: "b/runaway-0.6b", Prompt: "How many r's are in strawberry?", Think: true,
-			MaxThinkTokens: 120, NumCtx: 4096, OnLimit: runner.OnLimitStop}
+		q := &runner.Request{Model: "b/runaway-0.6b", Prompt: "How many r's are in strawberry?", Think: budget.Ptr(true), NumCtx: 4096, Budgets: budget.Budgets{MaxThinkTokens: budget.Ptr(120), OnLimit: budget.Ptr(runner.OnLimitStop)}}
 		if segmented {
-			q.MaxSteps = 1000 // never reached: only the segments differ
+			q.Budgets.MaxSteps = budget.Ptr(1000) // never reached: only the segments differ
 		}
 		return q
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ollama/ollama/api"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/internal/ollamatest"
 	"github.com/rein-dev/rein/runner"
@@ -292,7 +293,7 @@ func TestRunResumeCost(t *testing.T) {
 	for attempt := 1; ; attempt++ {
 		before := len(s.CacheSlots())
 		var err error
-		crec, err = r.Run(context.Background(), &runner.Request{Model: "t/runaway", Prompt: "How many r's are in strawberry?", Think: true, MaxSteps: 3, Profile: &prof})
+		crec, err = r.Run(context.Background(), &runner.Request{Model: "t/runaway", Prompt: "How many r's are in strawberry?", Think: budget.Ptr(true), Profile: &prof, Budgets: budget.Budgets{MaxSteps: budget.Ptr(3)}})
 		if err != nil {
 			t.Fatal(err)
 		}

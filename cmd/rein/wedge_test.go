@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/runner"
 )
@@ -33,7 +34,7 @@ func TestStepCutsNeverAbandon(t *testing.T) {
 	start := time.Now()
 	for i := range n {
 		rctx, cancel := context.WithTimeout(ctx, time.Minute)
-		rec, err := r.Run(rctx, &runner.Request{Model: "t/runaway", Prompt: prompt, Think: true, MaxSteps: 1, MaxTokens: 4096})
+		rec, err := r.Run(rctx, &runner.Request{Model: "t/runaway", Prompt: prompt, Think: budget.Ptr(true), Budgets: budget.Budgets{MaxSteps: budget.Ptr(1), MaxTokens: budget.Ptr(4096)}})
 		cancel()
 		if err != nil {
 			t.Fatalf("run %d: %v", i, err)
@@ -89,7 +90,7 @@ func TestHookCutsRecover(t *testing.T) {
 	recovered := 0
 	for i := range 150 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		rec, err := r.Run(ctx, &runner.Request{Model: "t/runaway", Prompt: "How many r's in strawberry?", Think: true, MaxTokens: 4096, Hooks: []hooks.Hook{cut}})
+		rec, err := r.Run(ctx, &runner.Request{Model: "t/runaway", Prompt: "How many r's in strawberry?", Think: budget.Ptr(true), Hooks: []hooks.Hook{cut}, Budgets: budget.Budgets{MaxTokens: budget.Ptr(4096)}})
 		cancel()
 		if err != nil {
 			t.Fatalf("run %d: %v", i, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/types/model"
 
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/bench"
 	"github.com/rein-dev/rein/internal/ollamatest"
 	"github.com/rein-dev/rein/models/tiny"
@@ -45,9 +46,9 @@ func need(t *testing.T) *ollamatest.Server {
 func run(t *testing.T, s *ollamatest.Server, q *runner.Request) *runner.Record {
 	t.Helper()
 	zero := 0.0
-	q.Model, q.Think, q.Temperature = tiny.Name, true, &zero
-	if q.MaxTokens == 0 {
-		q.MaxTokens = 1024
+	q.Model, q.Think, q.Temperature = tiny.Name, budget.Ptr(true), &zero
+	if q.Budgets.MaxTokens == nil {
+		q.Budgets.MaxTokens = budget.Ptr(1024)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -69,7 +70,7 @@ func TestLoadsAndThinks(t *testing.T) {
 	if !slices.Contains(show.Capabilities, model.CapabilityThinking) {
 		t.Errorf("capabilities %v, want thinking", show.Capabilities)
 	}
-	rec := run(t, s, &runner.Request{Prompt: "How many animals are in this list: cat, dog, owl, fox?", Loop: 3})
+	rec := run(t, s, &runner.Request{Prompt: "How many animals are in this list: cat, dog, owl, fox?", Budgets: budget.Budgets{Loop: budget.Ptr(3)}})
 	t.Logf("thinking %q answer %q", rec.Thinking, rec.Answer)
 	if rec.Steps != 4 || !strings.Contains(rec.Thinking, "Number 4 is fox.") {
 		t.Errorf("thinking %q in %d steps, want one item a step", rec.Thinking, rec.Steps)
@@ -85,7 +86,7 @@ func score(t *testing.T, s *ollamatest.Server, cases []*bench.Case, steps int) (
 	byTask = map[string][2]int{}
 	pass, scored := 0, 0
 	for _, c := range cases {
-		rec := run(t, s, &runner.Request{Prompt: c.Prompt, MaxSteps: steps, Loop: 3})
+		rec := run(t, s, &runner.Request{Prompt: c.Prompt, Budgets: budget.Budgets{MaxSteps: budget.Ptr(steps), Loop: budget.Ptr(3)}})
 		if rec.CutReason == "loop" {
 			loops++
 		}
@@ -146,7 +147,7 @@ func TestSuiteAccuracyAgainstBudget(t *testing.T) {
 // vocabulary round-trips what the model wrote.
 func TestResumeCost(t *testing.T) {
 	s := need(t)
-	rec := run(t, s, &runner.Request{Prompt: "Count the fruits: apple, pear, plum, fig, lemon.", MaxSteps: 2})
+	rec := run(t, s, &runner.Request{Prompt: "Count the fruits: apple, pear, plum, fig, lemon.", Budgets: budget.Budgets{MaxSteps: budget.Ptr(2)}})
 	if rec.CutReason != "steps" || rec.Metrics.Resumes != 1 {
 		t.Fatalf("cut %q, %d resumes", rec.CutReason, rec.Metrics.Resumes)
 	}
