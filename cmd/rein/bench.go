@@ -1,12 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,10 +16,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rein-dev/rein/bench"
-	"github.com/rein-dev/rein/consensus"
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/models"
-	"github.com/rein-dev/rein/models/scripted"
 	"github.com/rein-dev/rein/runner"
 )
 
@@ -179,18 +177,20 @@ func benchRun(ctx context.Context, opts *BenchOptions) error {
 	if err != nil {
 		return usageErrorf("--budgets: %v", err)
 	}
-	suite, err := openSuite(ctx, opts.Suite)
-	if err != nil {
+	suite, err := bench.OpenSuiteContext(ctx, opts.Suite)
+	if ctx.Err() != nil {
+		return errInterrupted
+	} else if err != nil {
 		return err
 	}
 	isDemo := suite.File == "builtin:demo" || tinySuite(suite)
-	models, err := benchModels(suiteModels(opts.Models, suite), isDemo)
+	models, err := bench.Models(suiteModels(opts.Models, suite), isDemo)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
-	reasonings, err := opts.reasonings()
+	reasonings, err := bench.ReasoningAxis(opts.ReasonIn, opts.Consensus)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	jobs := bench.JobsWith(models, suite, budgets, reasonings, opts.Repeats, opts.Seed)
 	if len(jobs) == 0 {
@@ -220,7 +220,7 @@ func benchRun(ctx context.Context, opts *BenchOptions) error {
 				train = n
 			}
 		}
-		numCtx[m] = opts.contextFor(jobs, m, train)
+		numCtx[m] = cmp.Or(opts.NumCtx, bench.ContextSize(jobs, m, opts.MaxTokens, train))
 	}
 
 	keepAlive := &api.Duration{Duration: opts.KeepAlive}
@@ -310,136 +310,6 @@ func checkResultsFile(path string) error {
 		return fmt.Errorf("results file: %w", err)
 	}
 	return nil
-}
-
-// openSuite reads the suite, and gives up at once when ctx is cancelled
-// (Ctrl-C), however large the file.
-func openSuite(ctx context.Context, nameOrPath string) (*bench.Suite, error) {
-	type result struct {
-		s   *bench.Suite
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		s, err := bench.OpenSuite(nameOrPath)
-		ch <- result{s, err}
-	}()
-	select {
-	case r := <-ch:
-		if r.err != nil {
-			return nil, fmt.Errorf("suite: %w", r.err)
-		}
-		return r.s, nil
-	case <-ctx.Done():
-		return nil, errInterrupted
-	}
-}
-
-// benchModels returns the models to run: the flag's, without duplicates,
-// or the demo models for the demo suite.
-func benchModels(flag []string, isDemo bool) ([]string, error) {
-	var models []string
-	for _, m := range flag {
-		m = strings.TrimSpace(m)
-		if m == "" {
-			continue
-		}
-		if slices.Contains(models, m) {
-			return nil, usageErrorf("--models: %s given twice", m)
-		}
-		models = append(models, m)
-	}
-	if len(models) == 0 && isDemo {
-		for _, d := range scripted.DemoModels() {
-			models = append(models, d.Name)
-		}
-	}
-	if len(models) == 0 {
-		return nil, usageErrorf("bench: --models is required (comma-separated model names)")
-	}
-	return models, nil
-}
-
-// numCtxMargin is the room num_ctx keeps, besides the prompt and
-// --max-tokens, for the chat template, a profile's system prompt, the
-// budget message and the tags.
-const numCtxMargin = 4096
-
-// contextFor returns num_ctx for a model: --num-ctx, or room for its
-// longest prompt (bytes bound tokens), --max-tokens and a margin, rounded
-// up to 1024 and within the training context. One size for the whole bench
-// means no run reloads the model.
-func (o *BenchOptions) contextFor(jobs []bench.Job, model string, train int) int {
-	if o.NumCtx > 0 {
-		return o.NumCtx
-	}
-	longest := 0
-	for _, j := range jobs {
-		if j.Model == model {
-			n := len(j.Prompt)
-			if j.Case != nil {
-				n += len(j.Case.System)
-			}
-			longest = max(longest, n)
-		}
-	}
-	n := (longest + o.MaxTokens + numCtxMargin + 1023) / 1024 * 1024
-	if train > 0 && n > train {
-		n = train
-	}
-	return n
-}
-
-// reasonings lays out the reasoning axis from --reason-in and --consensus
-// (see bench.Job.Reasoning); nil when neither is given.
-func (o *BenchOptions) reasonings() ([]string, error) {
-	var out []string
-	add := func(p string) error {
-		if slices.Contains(out, p) {
-			return usageErrorf("--reason-in/--consensus: %q given twice", bench.ReasoningName(p))
-		}
-		out = append(out, p)
-		return nil
-	}
-	known := strings.Join(consensus.Languages(), ", ")
-	for _, l := range o.ReasonIn {
-		l = strings.ToLower(strings.TrimSpace(l))
-		if l == "native" || l == "" {
-			l = ""
-		} else if consensus.ThinkPrefix(l) == "" {
-			return nil, usageErrorf("--reason-in %q: not a language rein can reason in (%s, or native)", l, known)
-		}
-		if err := add(l); err != nil {
-			return nil, err
-		}
-	}
-	for _, set := range consensusSets(o.Consensus) {
-		var langs []string
-		for _, l := range strings.Split(set, "+") {
-			l = strings.ToLower(strings.TrimSpace(l))
-			if consensus.ThinkPrefix(l) == "" {
-				return nil, usageErrorf("--consensus %q: %q is not a language rein can reason in (%s)", set, l, known)
-			}
-			langs = append(langs, l)
-		}
-		if len(langs) < 2 {
-			return nil, usageErrorf("--consensus %q: a consensus needs two languages or more, joined by + (en+zh+fr)", set)
-		}
-		if err := add(bench.ConsensusAxis + strings.Join(langs, "+")); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// consensusSets returns the consensus points of the reasoning axis. Sets
-// join their languages with + and commas separate them; a list with no +
-// at all (--consensus en,zh,fr, as rein run takes it) is one set.
-func consensusSets(flag []string) []string {
-	if len(flag) < 2 || slices.ContainsFunc(flag, func(s string) bool { return strings.Contains(s, "+") }) {
-		return flag
-	}
-	return []string{strings.Join(flag, "+")}
 }
 
 func summaryLine(s benchSummary, elapsed time.Duration) string {

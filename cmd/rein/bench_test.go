@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -461,23 +460,6 @@ func TestBenchErrors(t *testing.T) {
 	}
 }
 
-func TestContextFor(t *testing.T) {
-	c := &bench.Case{ID: "a", System: strings.Repeat("s", 100)}
-	jobs := []bench.Job{{Model: "m", Case: c, Prompt: strings.Repeat("p", 2000)}, {Model: "m", Case: c, Prompt: "short"}, {Model: "o", Prompt: strings.Repeat("p", 9000)}}
-	o := &BenchOptions{MaxTokens: 1000}
-	// 2100 + 1000 + 4096 = 7196, rounded up to 7168+1024.
-	if n := o.contextFor(jobs, "m", 0); n != 8192 {
-		t.Errorf("num_ctx %d, want 8192", n)
-	}
-	if n := o.contextFor(jobs, "m", 6000); n != 6000 {
-		t.Errorf("num_ctx %d, want the training context 6000", n)
-	}
-	o.NumCtx = 2048
-	if n := o.contextFor(jobs, "m", 6000); n != 2048 {
-		t.Errorf("num_ctx %d, want --num-ctx", n)
-	}
-}
-
 func TestBenchProgress(t *testing.T) {
 	// Plain lines: no more than one each 2s, and always the last one.
 	var buf bytes.Buffer
@@ -522,21 +504,5 @@ func TestBenchProgress(t *testing.T) {
 	p.stop()
 	if s := buf.String(); !strings.Contains(s, "(1/3") || !strings.HasSuffix(s, "\n") || strings.Contains(s, "skipped") {
 		t.Errorf("interrupted bar:\n%q", s)
-	}
-}
-
-func TestConsensusSets(t *testing.T) {
-	tests := []struct{ in, want []string }{
-		{nil, nil},
-		{[]string{"en+zh+fr"}, []string{"en+zh+fr"}},
-		{[]string{"en", "zh", "fr"}, []string{"en+zh+fr"}},
-		{[]string{"en+zh", "fr+ru"}, []string{"en+zh", "fr+ru"}},
-		{[]string{"en", "zh+fr"}, []string{"en", "zh+fr"}}, // "en" alone is refused later
-		{[]string{"en"}, []string{"en"}},
-	}
-	for _, tt := range tests {
-		if got := consensusSets(tt.in); !slices.Equal(got, tt.want) {
-			t.Errorf("consensusSets(%q) = %q, want %q", tt.in, got, tt.want)
-		}
 	}
 }
