@@ -116,7 +116,7 @@ func Run(ctx context.Context, r *runner.Runner, base *runner.Request, chains []C
 				recs[i], errs[i] = r.Run(ctx, q)
 			case <-ctx.Done():
 				errs[i] = ctx.Err()
-				recs[i] = &runner.Record{RunID: q.RunID, Model: q.Model, Prompt: promptOf(q), CutReason: hooks.ReasonInterrupted,
+				recs[i] = &runner.Record{RunID: q.RunID, Model: q.Model, Prompt: promptOf(q), Ending: runner.Ending{CutReason: hooks.ReasonInterrupted},
 					Error: ctx.Err().Error(), TokenMS: []float64{}, Hardware: map[string]any{}, Passes: []runner.Pass{}}
 			}
 			if o.Done != nil {

@@ -135,8 +135,8 @@ func TestFinalMetrics(t *testing.T) {
 		rec  runner.Record
 		want string
 	}{
-		{runner.Record{DoneReason: "length"}, "length"},
-		{runner.Record{CutReason: "steps"}, "length"},
+		{runner.Record{Ending: runner.Ending{DoneReason: "length"}}, "length"},
+		{runner.Record{Ending: runner.Ending{CutReason: "steps"}}, "length"},
 		{runner.Record{}, "stop"},
 	} {
 		if got := doneReason(&c.rec); got != c.want {

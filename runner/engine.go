@@ -173,6 +173,15 @@ func (rn *run) emit(ctx context.Context, kind hooks.Kind, phase hooks.Phase, tex
 	return rn.chain.OnEvent(ctx, ev)
 }
 
+// aborted is the error of a run a hook aborted with d; the record keeps
+// the hook's own words as cut_detail.
+func (rn *run) aborted(d hooks.Decision) error {
+	if d.Detail != "" {
+		rn.rec.CutDetail = d.Detail
+	}
+	return fmt.Errorf("%w: %s", ErrAborted, abortText(d))
+}
+
 // run does the whole run; the record is completed by finish.
 func (rn *run) run(ctx context.Context) error {
 	if err := rn.setup(ctx); err != nil {
@@ -184,14 +193,14 @@ func (rn *run) run(ctx context.Context) error {
 	rn.start = rn.r.now()
 	rn.started = true
 	if d := rn.emit(ctx, hooks.KindRunStart, "", rn.req.Model, 0); d.Action == hooks.Abort {
-		return fmt.Errorf("%w: %s", ErrAborted, d.Reason)
+		return rn.aborted(d)
 	}
 	// Steps the thinking prefix finished count, but cannot cut: nothing
 	// has been generated yet.
 	for _, s := range rn.prefixSteps {
 		rn.steps++
 		if d := rn.emit(ctx, hooks.KindStep, hooks.PhaseThinking, s, 0); d.Action == hooks.Abort {
-			return fmt.Errorf("%w: %s", ErrAborted, d.Reason)
+			return rn.aborted(d)
 		}
 	}
 
@@ -268,8 +277,9 @@ func (rn *run) run(ctx context.Context) error {
 			return ctx.Err()
 		case rn.stop == stopPending:
 			d := rn.seg.pending
+			rn.rec.CutDetail = d.Detail
 			if d := rn.cut(ctx, d.Reason, d.Repeats, d.Signal); d.Action == hooks.Abort {
-				return fmt.Errorf("%w: %s", ErrAborted, d.Reason)
+				return rn.aborted(d)
 			}
 			fallthrough
 		case rn.stop == stopCut:
@@ -308,7 +318,7 @@ func (rn *run) run(ctx context.Context) error {
 		case st.Thinking() && p.DoneReason == "length":
 			// The token budget (or the hard cap) is spent while thinking.
 			if d := rn.cut(ctx, hooks.ReasonTokens, 0, ""); d.Action == hooks.Abort {
-				return fmt.Errorf("%w: %s", ErrAborted, d.Reason)
+				return rn.aborted(d)
 			}
 			if rn.onLimit != OnLimitAnswer {
 				return nil

@@ -146,7 +146,7 @@ func TestTruncated(t *testing.T) {
 		{"stop", 4, 4, ""},
 		{"length", 0, 4, ""},
 	} {
-		rec := &Record{DoneReason: tc.done, Metrics: Metrics{AnswerTokens: tc.answer}, Budgets: Budgets{MaxAnswerTokens: tc.limit}}
+		rec := &Record{Ending: Ending{DoneReason: tc.done}, Metrics: Metrics{AnswerTokens: tc.answer}, Budgets: Budgets{MaxAnswerTokens: tc.limit}}
 		if got := rec.Truncated(); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc, got, tc.want)
 		}

@@ -20,16 +20,7 @@ type Record struct {
 	Answer   string    `json:"answer"`
 	// Steps is the number of thinking steps that finished.
 	Steps int `json:"steps"`
-	// CutReason is one of the hooks.Reason* values; "" when the thinking
-	// was not cut.
-	CutReason string `json:"cut_reason"`
-	// DoneReason is the server's done_reason for the last pass ("stop",
-	// "length"); "stop" as well when the answer ended at a reopened
-	// thinking tag, and "" when the last pass was cancelled.
-	DoneReason string `json:"done_reason"`
-	// LoopRepeats and LoopSignal describe a loop cut.
-	LoopRepeats int    `json:"loop_repeats"`
-	LoopSignal  string `json:"loop_signal,omitempty"`
+	Ending
 	// TokenMS is the arrival time of each thinking and answer token, in
 	// milliseconds since the run's clock started (see Metrics).
 	TokenMS []float64 `json:"token_ms"`
@@ -63,6 +54,23 @@ type Record struct {
 	Budgets  Budgets  `json:"budgets"`
 	Passes   []Pass   `json:"passes"`
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Ending says how a run ended: its cut, and the server's last word.
+type Ending struct {
+	// CutReason is one of the hooks.Reason* values; "" when the thinking
+	// was not cut.
+	CutReason string `json:"cut_reason"`
+	// CutDetail is the hook's own words for its cut or abort
+	// (hooks.Decision.Detail), such as an external hook's reason.
+	CutDetail string `json:"cut_detail,omitempty"`
+	// DoneReason is the server's done_reason for the last pass ("stop",
+	// "length"); "stop" as well when the answer ended at a reopened
+	// thinking tag, and "" when the last pass was cancelled.
+	DoneReason string `json:"done_reason"`
+	// LoopRepeats and LoopSignal describe a loop cut.
+	LoopRepeats int    `json:"loop_repeats"`
+	LoopSignal  string `json:"loop_signal,omitempty"`
 }
 
 // Metrics are the run's figures; the JSON keys are the metric names used
@@ -129,19 +137,7 @@ type Metrics struct {
 	// last pass (Ollama's total_duration, over the whole run).
 	WallMS float64 `json:"wall_ms"`
 	Steps  int     `json:"steps"`
-	// Resumes counts the resumes (answer passes after a cut): 0 for a run
-	// that was not cut, or was cut with on-limit stop, or stopped before
-	// the resume. The Resume* figures add up the resumes': the prompt
-	// tokens they sent (ResumePromptTokens), how many of those the server
-	// evaluated rather than took from its cache (ResumeEvalTokens; see
-	// Pass) and the time it took (ResumePromptMS). ResumeEvalSource says
-	// whether the count was measured by the server, counted by rein or
-	// estimated (Source*).
-	Resumes            int     `json:"resumes"`
-	ResumePromptTokens int     `json:"resume_prompt_tokens"`
-	ResumePromptMS     float64 `json:"resume_prompt_ms"`
-	ResumeEvalTokens   int     `json:"resume_eval_tokens"`
-	ResumeEvalSource   string  `json:"resume_eval_source,omitempty"`
+	ResumeCost
 	// WastedTokens are the tokens generated after a cut point and thrown
 	// away: those still coming in a pass after a hook or budget decided to
 	// cut, and the closing tag and what followed it when the model closed
@@ -152,6 +148,22 @@ type Metrics struct {
 	// in eval_count and wall_ms but never in the thinking's figures.
 	ProbeTokens int     `json:"probe_tokens,omitempty"`
 	ProbeMS     float64 `json:"probe_ms,omitempty"`
+}
+
+// ResumeCost is what the resumes cost. Resumes counts the resumes (answer
+// passes after a cut): 0 for a run that was not cut, or was cut with
+// on-limit stop, or stopped before the resume. The Resume* figures add up
+// the resumes': the prompt tokens they sent (ResumePromptTokens), how many
+// of those the server evaluated rather than took from its cache
+// (ResumeEvalTokens; see Pass) and the time it took (ResumePromptMS).
+// ResumeEvalSource says whether the count was measured by the server,
+// counted by rein or estimated (Source*).
+type ResumeCost struct {
+	Resumes            int     `json:"resumes"`
+	ResumePromptTokens int     `json:"resume_prompt_tokens"`
+	ResumePromptMS     float64 `json:"resume_prompt_ms"`
+	ResumeEvalTokens   int     `json:"resume_eval_tokens"`
+	ResumeEvalSource   string  `json:"resume_eval_source,omitempty"`
 }
 
 // Budgets records the limits and settings a run was held to.

@@ -245,7 +245,8 @@ func (rn *run) consume(ctx context.Context, at time.Duration, u unit, out Output
 	}
 
 	if dec.Action == hooks.Abort {
-		rn.stopWith(stopAbort, dec.Reason)
+		rn.rec.CutDetail = dec.Detail
+		rn.stopWith(stopAbort, abortText(dec))
 		return
 	}
 
@@ -295,7 +296,8 @@ func (rn *run) consume(ctx context.Context, at time.Duration, u unit, out Output
 
 	switch dec.Action {
 	case hooks.Abort:
-		rn.stopWith(stopAbort, dec.Reason)
+		rn.rec.CutDetail = dec.Detail
+		rn.stopWith(stopAbort, abortText(dec))
 		return
 	case hooks.Cut:
 		// Cuts apply to the thinking only.
@@ -313,8 +315,9 @@ func (rn *run) consume(ctx context.Context, at time.Duration, u unit, out Output
 				return
 			}
 			rn.stopWith(stopCut, reason)
+			rn.rec.CutDetail = dec.Detail
 			if d := rn.cut(ctx, reason, dec.Repeats, dec.Signal); d.Action == hooks.Abort {
-				rn.stop, rn.stopMsg = stopAbort, d.Reason
+				rn.stop, rn.stopMsg = stopAbort, abortText(d)
 			}
 			return
 		}
@@ -334,6 +337,18 @@ func (rn *run) wantWait() bool {
 		return false
 	}
 	return rn.maxTokens-rn.keptN-rn.lim.MaxAnswerTokens > 0
+}
+
+// abortText is what an abort says after "aborted by hook: ": the hook's
+// own words (Decision.Detail) when it gave some, else its reason.
+func abortText(d hooks.Decision) string {
+	switch {
+	case d.Detail != "":
+		return d.Detail
+	case d.Reason != "":
+		return d.Reason
+	}
+	return hooks.ReasonHook
 }
 
 // stopWith closes the current pass's stream.

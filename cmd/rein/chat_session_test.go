@@ -31,7 +31,7 @@ func (f *fakeTurns) run(ctx context.Context, q *runner.Request) (*runner.Record,
 		go f.it.fire()
 		select {
 		case <-ctx.Done():
-			return &runner.Record{Answer: "Partial", CutReason: "interrupted"}, errInterrupted
+			return &runner.Record{Answer: "Partial", Ending: runner.Ending{CutReason: "interrupted"}}, errInterrupted
 		case <-time.After(10 * time.Second):
 			return nil, errors.New("Ctrl-C did not stop the turn")
 		}

@@ -20,12 +20,12 @@ func TestFiguresGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &runner.Record{
-		CutReason: hooks.ReasonLoop, LoopRepeats: 3, DoneReason: "stop",
+		Ending: runner.Ending{CutReason: hooks.ReasonLoop, LoopRepeats: 3, DoneReason: "stop"},
 		Passes: []runner.Pass{{Kind: "first", EvalCount: 300, EvalMS: 7229}, {Kind: "resume", EvalCount: 20, EvalMS: 480}},
 		Metrics: runner.Metrics{LoadMS: 1250.5, PromptTokens: 42, PromptMS: 210, PrefillTPS: 200, TTFTMS: 260, TTFAMS: 7600,
 			ThinkingTokens: 300, ThinkingMS: 7229, ThinkingTPS: 41.5, AnswerTokens: 20, AnswerMS: 480, AnswerTPS: 41.67,
 			EvalCount: 323, EvalMS: 7709, EvalTPS: 41.9, OtherTokens: 2, WallMS: 9100, Steps: 9,
-			Resumes: 1, ResumePromptTokens: 361, ResumePromptMS: 35, ResumeEvalTokens: 19, ResumeEvalSource: runner.SourceCounted, WastedTokens: 1},
+			ResumeCost: runner.ResumeCost{Resumes: 1, ResumePromptTokens: 361, ResumePromptMS: 35, ResumeEvalTokens: 19, ResumeEvalSource: runner.SourceCounted}, WastedTokens: 1},
 		Languages:          hooks.Languages{Prompt: "en", Thinking: "en", Answer: "en"},
 		LanguageConsistent: true,
 		Hardware:           hwMap,

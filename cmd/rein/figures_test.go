@@ -241,20 +241,20 @@ func TestProxyMaxTokens(t *testing.T) {
 // cut one, built from records.
 func TestFiguresGoldenCases(t *testing.T) {
 	uncut := &runner.Record{
-		DoneReason: "stop",
-		Passes:     []runner.Pass{{Kind: runner.PassFirst}, {Kind: runner.PassSegment}, {Kind: runner.PassContinue}},
+		Ending: runner.Ending{DoneReason: "stop"},
+		Passes: []runner.Pass{{Kind: runner.PassFirst}, {Kind: runner.PassSegment}, {Kind: runner.PassContinue}},
 		Metrics: runner.Metrics{LoadMS: 283.5, PromptTokens: 19, PromptMS: 116.3, PrefillTPS: 163.37, TTFTMS: 412.9, TTFAMS: 1995.4, ClockMS: 3.1,
 			ThinkingTokens: 21, ThinkingMS: 1770.9, ThinkingTPS: 11.86, AnswerTokens: 6, AnswerMS: 333.2, AnswerTPS: 18.01,
 			EvalCount: 30, EvalMS: 2120, EvalTPS: 14.15, OtherTokens: 3, WallMS: 2533.4, Steps: 3},
 		Languages: hooks.Languages{Prompt: "en", Thinking: "en", Answer: "en"}, LanguageConsistent: true,
 	}
 	cut := &runner.Record{
-		CutReason: hooks.ReasonSteps, DoneReason: "stop",
+		Ending: runner.Ending{CutReason: hooks.ReasonSteps, DoneReason: "stop"},
 		Passes: []runner.Pass{{Kind: runner.PassFirst}, {Kind: runner.PassSegment}, {Kind: runner.PassResume}},
 		Metrics: runner.Metrics{LoadMS: 1.4, PromptTokens: 19, PromptMS: 4.4, PrefillTPS: 4318.18, TTFTMS: 9.8, TTFAMS: 1866.2, ClockMS: 2.9,
 			ThinkingTokens: 17, ThinkingMS: 1164.9, ThinkingTPS: 14.59, AnswerTokens: 4, AnswerMS: 406.3, AnswerTPS: 9.85,
 			EvalCount: 25, EvalMS: 1599, EvalTPS: 15.63, OtherTokens: 2, WallMS: 2281.7, Steps: 2,
-			Resumes: 1, ResumePromptTokens: 156, ResumeEvalTokens: 112, ResumeEvalSource: runner.SourceServer, ResumePromptMS: 59, WastedTokens: 2},
+			ResumeCost: runner.ResumeCost{Resumes: 1, ResumePromptTokens: 156, ResumeEvalTokens: 112, ResumeEvalSource: runner.SourceServer, ResumePromptMS: 59}, WastedTokens: 2},
 		Languages: hooks.Languages{Prompt: "en", Thinking: "en", Answer: "en"}, LanguageConsistent: true,
 	}
 	for name, rec := range map[string]*runner.Record{"figures_uncut.golden": uncut, "figures_cut.golden": cut} {

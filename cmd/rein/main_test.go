@@ -26,7 +26,11 @@ var srv *ollamatest.Server
 func TestMain(m *testing.M) {
 	// The test binary doubles as an external hook program.
 	if word := os.Getenv("REIN_TEST_HOOK_CUT_ON"); word != "" {
-		hookProgram(word)
+		hookProgram(word, "cut")
+		return
+	}
+	if word := os.Getenv("REIN_TEST_HOOK_ABORT_ON"); word != "" {
+		hookProgram(word, "abort")
 		return
 	}
 	// The commands read the user's profile file: the tests get an empty
@@ -46,9 +50,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// hookProgram reads events as JSON lines and asks for a cut when a token
-// holds word.
-func hookProgram(word string) {
+// hookProgram reads events as JSON lines and asks for action (cut or
+// abort) when a token holds word, with a reason of its own.
+func hookProgram(word, action string) {
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 1<<20), 1<<20)
 	for in.Scan() {
@@ -57,7 +61,7 @@ func hookProgram(word string) {
 			Text  string `json:"text"`
 		}
 		if json.Unmarshal(in.Bytes(), &ev) == nil && ev.Event == "token" && strings.Contains(ev.Text, word) {
-			fmt.Printf(`{"action":"cut","reason":"saw %s"}`+"\n", word)
+			fmt.Printf(`{"action":%q,"reason":"saw %s"}`+"\n", action, word)
 		}
 	}
 }

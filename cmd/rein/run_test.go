@@ -240,6 +240,32 @@ func TestRunExternalHook(t *testing.T) {
 	if strings.Count(str(rec, "thinking"), "re-read") != 1 {
 		t.Errorf("thinking %q: want the cut right after the first re-read", str(rec, "thinking"))
 	}
+	// The hook's own reason reaches the record.
+	if str(rec, "cut_detail") != "saw re-read" {
+		t.Errorf("cut_detail %q, want the hook's reason", str(rec, "cut_detail"))
+	}
+}
+
+// TestRunExternalHookAbort: a hook program's abort ends the run with its
+// own reason, in the error line and in the record (it once read "aborted
+// by hook: hook").
+func TestRunExternalHookAbort(t *testing.T) {
+	s := needModels(t)
+	t.Setenv("REIN_TEST_HOOK_ABORT_ON", "re-read")
+	exe, _ := os.Executable()
+	log := filepath.Join(t.TempDir(), "runs.jsonl")
+	_, errOut, code := reinRun(t, context.Background(), s, nil, "t/runaway", "How many?", "--loop", "0", "--hook", exe, "--log", log)
+	if code != exitError || !strings.Contains(errOut, "aborted by hook: saw re-read") {
+		t.Fatalf("exit %d, stderr %q, want the hook's reason", code, errOut)
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(b, &rec); err != nil || str(rec, "cut_detail") != "saw re-read" {
+		t.Errorf("logged record cut_detail %q (%v)", str(rec, "cut_detail"), err)
+	}
 }
 
 // runCounted runs `rein run ARGS --json` on s and returns the record and
