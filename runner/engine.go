@@ -35,7 +35,9 @@ var ErrAborted = errors.New("aborted by hook")
 // as it does when the server dies: the Ollama client ignores read errors.
 var errNoFinalChunk = errors.New("stream ended before its final chunk (server closed the connection?)")
 
-// run is the state of one Run.
+// run is the state of one Run: what it was asked and decided (the
+// request, the record, the profile, the plan), then one group per concern,
+// embedded so that each field reads as rn.field.
 type run struct {
 	r    *Runner
 	req  *Request
@@ -43,45 +45,68 @@ type run struct {
 	prof Profile
 	lang string // the prompt's language (ISO 639-1), "" when unknown
 
-	prefix      string   // the thinking prefix sent, "" when none
-	prefixSteps []string // steps the prefix finished, sent at run start
+	caps      models.ServerCaps // what the server's version can do
+	runPlan                     // budgets, path, thinking (plan.go)
+	wire                        // what goes to the server
+	reading                     // how the output is read
+	tally                       // what came back, counted
+	clocks                      // when it came
+	passState                   // the pass in flight
+	segState                    // segments, the time budget's clock, probes
+}
 
-	caps    models.ServerCaps // what the server's version can do
-	runPlan                   // budgets, path, thinking (plan.go)
-	numCtx  int
-	cplan   contextPlan // the context and what it costs (context.go)
-	opts    map[string]any
-	msgs    []api.Message // chat path: the conversation before the reply
-	prompt  string        // raw path: the rendered prompt
-	gen     []byte        // raw path: everything after the prompt so far
+// wire is what a run sends: the context, the options and the prompt, and
+// what it has generated so far.
+type wire struct {
+	numCtx      int
+	cplan       contextPlan // the context and what it costs (context.go)
+	opts        map[string]any
+	msgs        []api.Message // chat path: the conversation before the reply
+	prompt      string        // raw path: the rendered prompt
+	gen         []byte        // raw path: everything after the prompt so far
+	prefix      string        // the thinking prefix sent, "" when none
+	prefixSteps []string      // steps the prefix finished, sent at run start
+	chatMsg     string        // chat path: budget message after the trace
+}
 
-	parser    *Parser
-	chatState ParserState // chat path: where the reply stands
-	splitter  *hooks.Splitter
-	chain     hooks.Chain
-	loop      *hooks.LoopDetector // the built-in loop cut, nil when off
-
+// reading is how the output is read: parsed, split into steps, fed to the
+// hooks, kept.
+type reading struct {
+	parser           *Parser
+	chatState        ParserState // chat path: where the reply stands
+	splitter         *hooks.Splitter
+	chain            hooks.Chain
+	loop             *hooks.LoopDetector // the built-in loop cut, nil when off
 	thinking, answer strings.Builder
+}
 
-	started  bool
-	start    time.Time
-	seq      int64
-	thinkN   int // thinking tokens
-	answerN  int // answer tokens
-	keptN    int // all tokens kept (thinking, answer, tags)
-	steps    int
-	answered bool // answer_start was sent
-	waits    int
-
-	firstTok, firstThink, lastThink, firstAns, lastAns time.Duration
-	haveTok, haveThink, haveAns                        bool
-
+// tally counts what came back.
+type tally struct {
+	seq       int64
+	thinkN    int // thinking tokens
+	answerN   int // answer tokens
+	keptN     int // all tokens kept (thinking, answer, tags)
+	steps     int
+	answered  bool // answer_start was sent
+	waits     int
+	lastPhase hooks.Phase // phase of the last counted token
 	// Counting: exact while every chunk came with logprobs.
 	exact     bool
 	ctxTokens int // raw path: tokens in prompt+gen, -1 when unknown
+}
 
-	// The current pass.
+// clocks are the run's clock and the arrival of its first and last tokens.
+type clocks struct {
+	started                                            bool
+	start                                              time.Time
+	firstTok, firstThink, lastThink, firstAns, lastAns time.Duration
+	haveTok, haveThink, haveAns                        bool
+}
+
+// passState is the pass in flight and how it stops.
+type passState struct {
 	pass      *Pass
+	probe     *Pass // the prefill pass
 	cancel    context.CancelFunc
 	stop      stopKind
 	stopMsg   string
@@ -90,8 +115,13 @@ type run struct {
 	spans     []span // raw path: the last units kept in gen
 	done      bool
 	answerCap bool // the client enforces MaxAnswerTokens in this pass
+	uncached  int  // tokens of gen the server's cache lacks
+	sepTokens int  // tokens of the separator put back in this pass
+}
 
-	// Segments (segment.go) and the thinking clock of the time budget.
+// segState holds the segments (segment.go), the thinking clock of the
+// time budget and the answer probes.
+type segState struct {
 	seg           segment
 	emptySegments int
 	thinkSpent    time.Duration // thinking time the time budget counts
@@ -99,16 +129,10 @@ type run struct {
 	thinkTimed    int           // thinking tokens on the clock
 	thinkPassN    int           // the pass of the last thinking token
 	probedAt      int           // the step of the last answer probe
-	uncached      int           // tokens of gen the server's cache lacks
-	sepTokens     int           // tokens of the separator put back in this pass
-
-	lastPhase hooks.Phase // phase of the last counted token
-	probe     *Pass       // the prefill pass
-	chatMsg   string      // chat path: budget message after the trace
 }
 
 func newRun(r *Runner, req *Request) *run {
-	rn := &run{r: r, req: req, exact: true, ctxTokens: -1}
+	rn := &run{r: r, req: req, tally: tally{exact: true, ctxTokens: -1}}
 	rn.rec = &Record{
 		RunID:    req.RunID,
 		Time:     r.now(),

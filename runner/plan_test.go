@@ -40,7 +40,9 @@ func TestPlan(t *testing.T) {
 			}, stepMode: hooks.StepParagraph},
 		{name: "the request wins, the profile fills", req: Request{Model: "m", Budgets: budget.Budgets{MaxSteps: p(2)}}, show: noCaps,
 			prof: withBudgets(tags, budget.Budgets{MaxSteps: p(9), MaxThinkTokens: p(500), OnLimit: budget.Ptr(OnLimitStop)}), thinkOn: true,
-			lim:      func(l budget.Limits) bool { return l.MaxSteps == 2 && l.MaxThinkTokens == 500 && l.OnLimit == OnLimitStop },
+			lim: func(l budget.Limits) bool {
+				return l.MaxSteps == 2 && l.MaxThinkTokens == 500 && l.OnLimit == OnLimitStop
+			},
 			stepMode: hooks.StepParagraph},
 		{name: "a chosen zero beats the profile", req: Request{Model: "m", Budgets: budget.Budgets{MaxSteps: p(0), Loop: p(0)}}, show: noCaps,
 			prof: withBudgets(tags, budget.Budgets{MaxSteps: p(9), Loop: p(5)}), thinkOn: true,

@@ -68,7 +68,7 @@ func TestInject(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rn := &run{ctxTokens: 10}
+			rn := &run{tally: tally{ctxTokens: 10}}
 			for _, u := range tc.units {
 				start := len(rn.gen)
 				rn.gen = append(rn.gen, u...)
