@@ -4,16 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/netip"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
-	"time"
 
-	"github.com/ollama/ollama/envconfig"
 	"github.com/spf13/cobra"
 
 	"github.com/rein-dev/rein/budget"
@@ -25,9 +19,8 @@ import (
 
 func init() { register(NewCmdProxy) }
 
-// DefaultProxyListen is where `rein proxy` listens by default: loopback,
-// next to Ollama's own port.
-const DefaultProxyListen = "127.0.0.1:11435"
+// DefaultProxyListen is where `rein proxy` listens by default.
+const DefaultProxyListen = proxy.DefaultListen
 
 // ProxyOptions are the flags of `rein proxy`.
 type ProxyOptions struct {
@@ -122,34 +115,6 @@ func (o *ProxyOptions) budgets() (proxy.Budgets, error) {
 	return b, nil
 }
 
-// upstreamURL reads --upstream like OLLAMA_HOST: host, host:port or a URL;
-// the port defaults to 11434 for http.
-func upstreamURL(s string) (*url.URL, error) {
-	if strings.TrimSpace(s) == "" {
-		return envconfig.Host(), nil
-	}
-	raw := strings.TrimSpace(s)
-	if !strings.Contains(raw, "://") {
-		raw = "http://" + raw
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, usageErrorf("--upstream %q: want host:port or an http(s) URL", s)
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, usageErrorf("--upstream %q: no credentials, query or fragment", s)
-	}
-	if u.Port() == "" {
-		port := "11434"
-		if u.Scheme == "https" {
-			port = "443"
-		}
-		u.Host = net.JoinHostPort(u.Hostname(), port)
-	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	return u, nil
-}
-
 // proxyLogPath is where runs are logged: --log, else $REIN_LOG, else
 // nowhere.
 func (o *ProxyOptions) logPath() string {
@@ -161,16 +126,16 @@ func (o *ProxyOptions) logPath() string {
 
 func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 	ios := opts.IO
-	if err := checkListen(ctx, opts.Listen, opts.AllowRemote); err != nil {
-		return err
+	if err := proxy.CheckListen(ctx, opts.Listen, opts.AllowRemote); err != nil {
+		return usageError{err}
 	}
 	b, err := opts.budgets()
 	if err != nil {
 		return err
 	}
-	up, err := upstreamURL(opts.Upstream)
+	up, err := proxy.ParseUpstream(opts.Upstream)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	up, runs, err := opts.Backend.proxyUpstream(up)
 	if err != nil {
@@ -225,21 +190,14 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 		},
 	}
 
-	l, err := net.Listen("tcp", opts.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", opts.Listen, err)
+	l, loopback, err := proxy.Listen(opts.Listen, up, opts.AllowRemote)
+	if proxy.IsUsage(err) {
+		return usageError{err}
+	} else if err != nil {
+		return err
 	}
-	addr := l.Addr().(*net.TCPAddr)
-	loopback := addr.IP.IsLoopback()
-	if !loopback && !opts.AllowRemote {
-		l.Close()
-		return usageErrorf("--listen %s is not a loopback address: add --allow-remote to serve other machines", opts.Listen)
-	}
+	addr := l.Addr()
 	cfg.AnyHost = !loopback
-	if isSelf(up, addr) {
-		l.Close()
-		return usageErrorf("--upstream %s is the proxy itself", up.Host)
-	}
 	if !loopback {
 		errf("rein: warning: listening on %s, beyond this machine: anyone who can reach it can use the models at %s, with no authentication", addr, up.Redacted())
 	}
@@ -254,57 +212,6 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 		opts.Ready(addr)
 	}
 	return <-served
-}
-
-// checkListen refuses a --listen address beyond loopback without
-// --allow-remote before any socket is bound: all interfaces (0.0.0.0, [::],
-// no host), an address of another interface, or a name that resolves to
-// one. The address is checked again once bound.
-func checkListen(ctx context.Context, listen string, allowRemote bool) error {
-	host, _, err := net.SplitHostPort(listen)
-	if err != nil {
-		return usageErrorf("--listen %q: want host:port, such as %s", listen, DefaultProxyListen)
-	}
-	if allowRemote || loopbackHost(ctx, host) {
-		return nil
-	}
-	return usageErrorf("--listen %s is not a loopback address: add --allow-remote to serve other machines", listen)
-}
-
-// loopbackHost reports whether every address host stands for is a
-// loopback one; "" (all interfaces) is not.
-func loopbackHost(ctx context.Context, host string) bool {
-	if host == "" {
-		return false
-	}
-	if ip, err := netip.ParseAddr(host); err == nil {
-		return ip.IsLoopback()
-	}
-	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	ips, err := net.DefaultResolver.LookupNetIP(rctx, "ip", host)
-	if err != nil || len(ips) == 0 {
-		return false
-	}
-	for _, ip := range ips {
-		if !ip.IsLoopback() {
-			return false
-		}
-	}
-	return true
-}
-
-// isSelf reports whether the upstream is the proxy's own address.
-func isSelf(up *url.URL, addr *net.TCPAddr) bool {
-	if up.Port() != strconv.Itoa(addr.Port) {
-		return false
-	}
-	h := up.Hostname()
-	if h == "localhost" {
-		return addr.IP.IsLoopback() || addr.IP.IsUnspecified()
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && (ip.Equal(addr.IP) || addr.IP.IsUnspecified() && (ip.IsLoopback() || ip.IsUnspecified()))
 }
 
 // runLine sums up a proxied run in one line.

@@ -47,17 +47,6 @@ func TestProxyListenCheckedBeforeBind(t *testing.T) {
 	}
 }
 
-func TestLoopbackHost(t *testing.T) {
-	for host, want := range map[string]bool{
-		"127.0.0.1": true, "127.1.2.3": true, "::1": true, "localhost": true,
-		"": false, "0.0.0.0": false, "::": false, "192.0.2.1": false, "no-such-host.invalid": false,
-	} {
-		if got := loopbackHost(context.Background(), host); got != want {
-			t.Errorf("loopbackHost(%q) = %v, want %v", host, got, want)
-		}
-	}
-}
-
 // TestProxyLogFolder: a --log file in a folder that does not exist is a
 // usage error at the start, and creates nothing.
 func TestProxyLogFolder(t *testing.T) {
