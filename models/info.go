@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/ollama/ollama/api"
 )
@@ -214,4 +215,18 @@ func describe(name string, show *api.ShowResponse, profiles []Profile) *Descript
 		d.ContextCosts = ContextCosts(ShowThinkBudgets, int(d.ContextLength), d.KVBytesPerToken)
 	}
 	return d
+}
+
+// TrainContext reads "<arch>.context_length" from a model's info
+// (/api/show's model_info); 0 when unknown.
+func TrainContext(info map[string]any) int {
+	arch, _ := info["general.architecture"].(string)
+	for k, v := range info {
+		if k == arch+".context_length" || (arch == "" && strings.HasSuffix(k, ".context_length")) {
+			if f, ok := v.(float64); ok && f > 0 {
+				return int(f)
+			}
+		}
+	}
+	return 0
 }

@@ -203,7 +203,7 @@ func prepareOpenAIModel(ctx context.Context, h benchHost, model string) (int, er
 	case err != nil:
 		return 0, fmt.Errorf("model %s on %s: %w", model, h.label(), err)
 	}
-	return trainContext(show.ModelInfo), nil
+	return models.TrainContext(show.ModelInfo), nil
 }
 
 // proxyUpstream returns rein proxy's upstream and the backend its runs go

@@ -4,17 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/envconfig"
 
+	"github.com/rein-dev/rein/bench"
+	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/models/scripted"
 	"github.com/rein-dev/rein/runner"
 )
@@ -48,7 +47,7 @@ func (o *BenchOptions) connectHosts(ctx context.Context, private bool) ([]benchH
 			openaiHosts = append(openaiHosts, oh)
 			continue
 		}
-		u, err := parseHost(h)
+		u, err := bench.ParseHost(h)
 		if err != nil {
 			return nil, nil, usageErrorf("--host %q: %v", h, err)
 		}
@@ -82,46 +81,6 @@ func (o *BenchOptions) connectHosts(ctx context.Context, private bool) ([]benchH
 		hosts = append(hosts, benchHost{url: u, client: c})
 	}
 	return append(hosts, openaiHosts...), func() {}, nil
-}
-
-// parseHost reads a host as OLLAMA_HOST takes it: "host", "host:port",
-// ":port", "http://host:port" or "https://host".
-func parseHost(s string) (*url.URL, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, errors.New("empty host")
-	}
-	defaultPort := "11434"
-	scheme, hostport, ok := strings.Cut(s, "://")
-	switch {
-	case !ok:
-		scheme, hostport = "http", s
-	case scheme == "http":
-		defaultPort = "80"
-	case scheme == "https":
-		defaultPort = "443"
-	default:
-		return nil, fmt.Errorf("scheme %q: want http or https", scheme)
-	}
-	hostport, path, _ := strings.Cut(hostport, "/")
-	host, port, err := net.SplitHostPort(hostport)
-	if err != nil {
-		host, port = hostport, defaultPort
-		if ip := net.ParseIP(strings.Trim(hostport, "[]")); ip != nil {
-			host = ip.String()
-		}
-	}
-	if host == "" {
-		host = "127.0.0.1"
-	}
-	if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
-		return nil, fmt.Errorf("bad port %q", port)
-	}
-	u := &url.URL{Scheme: scheme, Host: net.JoinHostPort(host, port)}
-	if path != "" {
-		u.Path = "/" + path
-	}
-	return u, nil
 }
 
 // prepareModel makes sure a model is on a host, creating a missing demo
@@ -165,18 +124,5 @@ func prepareModel(ctx context.Context, ios *IOStreams, h benchHost, model string
 		}
 		return 0, fmt.Errorf("model %s on %s: %w", model, h.url.Host, err)
 	}
-	return trainContext(show.ModelInfo), nil
-}
-
-// trainContext reads "<arch>.context_length" from a model's info.
-func trainContext(info map[string]any) int {
-	arch, _ := info["general.architecture"].(string)
-	for k, v := range info {
-		if k == arch+".context_length" || (arch == "" && strings.HasSuffix(k, ".context_length")) {
-			if f, ok := v.(float64); ok && f > 0 {
-				return int(f)
-			}
-		}
-	}
-	return 0
+	return models.TrainContext(show.ModelInfo), nil
 }

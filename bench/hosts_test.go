@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"strings"
@@ -19,7 +19,7 @@ func TestParseHost(t *testing.T) {
 		{"gpu1:70000", "", `bad port "70000"`},
 		{"ftp://gpu1", "", `scheme "ftp"`},
 	} {
-		u, err := parseHost(tt.in)
+		u, err := ParseHost(tt.in)
 		switch {
 		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
 			t.Errorf("%q: error %v, want %q", tt.in, err, tt.err)
