@@ -113,6 +113,7 @@ type Proxy struct {
 	rp       *httputil.ReverseProxy
 	origins  []string
 	maxBody  int64
+	queue    runner.QueueWatch // warns once when runs queue at the server
 }
 
 // New returns a proxy for cfg. It checks the upstream URL and the budgets.

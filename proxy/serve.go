@@ -79,8 +79,8 @@ func (p *Proxy) serveRun(r *http.Request, req *runner.Request, em emitter) {
 		}
 	}}
 	rec, err := rr.Run(ctx, req)
-	if w := runner.QueueWarning(rec, "set OLLAMA_NUM_PARALLEL where the server starts to the number of clients at once"); w != "" {
-		p.logf("rein proxy: %s", w) // once per process (runner/queue.go)
+	if w := p.queue.Warning(rec, "set OLLAMA_NUM_PARALLEL where the server starts to the number of clients at once"); w != "" {
+		p.logf("rein proxy: %s", w) // once (runner/queue.go)
 	}
 	if p.cfg.OnRecord != nil {
 		p.cfg.OnRecord(rec)

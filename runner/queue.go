@@ -42,17 +42,26 @@ func QueueWait(rec *Record) time.Duration {
 	return time.Duration(worst * float64(time.Millisecond))
 }
 
-// queueWarned is set once a queue warning was given in this process.
-var queueWarned atomic.Bool
+// QueueWatch gives the queue warning once: the first time a record shows a
+// pass that waited in the server's queue. A process that serves many runs
+// (a proxy) holds one; QueueWarning uses the process's.
+type QueueWatch struct{ warned atomic.Bool }
 
-// QueueWarning returns, the first time in the process that a record shows a
-// pass that waited in the server's queue, the warning to print, ending
-// with advice (what to set); "" otherwise.
-func QueueWarning(rec *Record, advice string) string {
+// Warning returns, the first time rec shows a pass that waited in the
+// server's queue, the warning to print, ending with advice (what to set);
+// "" otherwise.
+func (w *QueueWatch) Warning(rec *Record, advice string) string {
 	d := QueueWait(rec)
-	if d <= 0 || !queueWarned.CompareAndSwap(false, true) {
+	if d <= 0 || !w.warned.CompareAndSwap(false, true) {
 		return ""
 	}
 	return fmt.Sprintf("warning: a request waited %s in the server's queue: the server runs fewer requests at once than rein sends it, so runs take longer (their time budgets count thinking only); %s",
 		d.Round(100*time.Millisecond), advice)
 }
+
+// processQueue is the process's QueueWatch.
+var processQueue QueueWatch
+
+// QueueWarning is the process's QueueWatch.Warning: one warning per
+// process.
+func QueueWarning(rec *Record, advice string) string { return processQueue.Warning(rec, advice) }

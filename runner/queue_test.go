@@ -37,18 +37,22 @@ func TestQueueWait(t *testing.T) {
 }
 
 func TestQueueWarningOnce(t *testing.T) {
-	queueWarned.Store(false)
-	t.Cleanup(func() { queueWarned.Store(false) })
+	var qw QueueWatch
 	idle := &Record{Passes: []Pass{{WallMS: 100, EvalMS: 90, final: true}}}
 	queued := &Record{Passes: []Pass{{WallMS: 2600, EvalMS: 500, final: true}}}
-	if w := QueueWarning(idle, "advice"); w != "" {
+	if w := qw.Warning(idle, "advice"); w != "" {
 		t.Errorf("warned on a run that did not queue: %q", w)
 	}
-	w := QueueWarning(queued, "set OLLAMA_NUM_PARALLEL=3")
+	w := qw.Warning(queued, "set OLLAMA_NUM_PARALLEL=3")
 	if !strings.Contains(w, "2.1s") || !strings.HasSuffix(w, "set OLLAMA_NUM_PARALLEL=3") || strings.Contains(w, "\n") {
 		t.Errorf("warning %q: want one line with the wait and the advice", w)
 	}
-	if w := QueueWarning(queued, "advice"); w != "" {
+	if w := qw.Warning(queued, "advice"); w != "" {
 		t.Errorf("warned twice: %q", w)
+	}
+	// The process's watch is another one.
+	var other QueueWatch
+	if other.Warning(queued, "advice") == "" {
+		t.Error("a second watch did not warn")
 	}
 }
