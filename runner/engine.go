@@ -107,7 +107,6 @@ type clocks struct {
 type passState struct {
 	pass      *Pass
 	probe     *Pass // the prefill pass
-	cancel    context.CancelFunc
 	stop      stopKind
 	stopMsg   string
 	cutPos    int    // raw path: end of the kept bytes in gen, on stopWait
@@ -485,7 +484,6 @@ func (rn *run) doPass(ctx context.Context, kind string, numPredict int) error {
 	defer cancel()
 	rn.rec.Passes = append(rn.rec.Passes, Pass{Kind: kind, NumPredict: numPredict})
 	rn.pass = &rn.rec.Passes[len(rn.rec.Passes)-1]
-	rn.cancel = cancel
 	rn.stop, rn.stopMsg, rn.done = stopNone, "", false
 	rn.passKept, rn.sepTokens = 0, 0
 	sent := rn.r.now()
@@ -508,6 +506,9 @@ func (rn *run) doPass(ctx context.Context, kind string, numPredict int) error {
 			}
 			defer pt.leave(rn)
 			rn.onChatChunk(ctx, resp)
+			if rn.closing() {
+				return errStopPass
+			}
 			return nil
 		})
 	} else {
@@ -517,8 +518,14 @@ func (rn *run) doPass(ctx context.Context, kind string, numPredict int) error {
 			}
 			defer pt.leave(rn)
 			rn.onChunk(ctx, resp.Response, resp.Logprobs, resp.Done, resp.DoneReason, resp.Metrics)
+			if rn.closing() {
+				return errStopPass
+			}
 			return nil
 		})
+	}
+	if errors.Is(err, errStopPass) {
+		err = nil // the run ended the stream; rn.stop says why
 	}
 	err = rn.timerOutcome(ctx, pt, err)
 	if rn.stop != stopNone && !(rn.stop == stopPending && rn.done) {

@@ -5,6 +5,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -351,14 +352,23 @@ func abortText(d hooks.Decision) string {
 	return hooks.ReasonHook
 }
 
-// stopWith closes the current pass's stream.
+// stopWith decides that the current pass stops: the stream's callback
+// then returns errStopPass, which ends the stream as ollama's client ends
+// one (doPass). The decision travels in rn.stop, read once the pass ends.
 func (rn *run) stopWith(k stopKind, msg string) {
 	if rn.stop != stopNone {
 		return
 	}
 	rn.stop, rn.stopMsg = k, msg
-	rn.cancel()
 }
+
+// errStopPass is what a pass's callback returns to end its stream once
+// the run decided to stop it (stopWith); doPass takes it for no error.
+var errStopPass = errors.New("pass stopped by the run")
+
+// closing reports whether the pass's stream must end now: a decision to
+// stop it, other than a cut that waits for the pass's own end.
+func (rn *run) closing() bool { return rn.stop != stopNone && rn.stop != stopPending }
 
 // cut records a cut and sends the cut event.
 func (rn *run) cut(ctx context.Context, reason string, repeats int, signal string) hooks.Decision {
