@@ -3,6 +3,7 @@ package proxy
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -87,6 +88,7 @@ func TestProxyQueueWarning(t *testing.T) {
 					t.Error(err)
 					return
 				}
+				io.Copy(io.Discard, resp.Body) // the whole stream, as a client reads it
 				resp.Body.Close()
 				if resp.StatusCode != http.StatusOK {
 					t.Errorf("status %d", resp.StatusCode)

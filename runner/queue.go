@@ -30,8 +30,8 @@ func QueueWait(rec *Record) time.Duration {
 	}
 	var worst float64
 	for _, p := range rec.Passes {
-		if !p.final || p.Cancelled {
-			continue
+		if !p.final {
+			continue // closed before its final chunk: no server figures
 		}
 		server := p.LoadMS + p.PromptEvalMS + p.EvalMS
 		wait := p.WallMS - server

@@ -23,8 +23,10 @@ func TestQueueWait(t *testing.T) {
 		// A long pass with a short unexplained part: the server worked.
 		{"wait shorter than the server's work", []Pass{pass(12000, 0, 2000, 9000)}, 0},
 		{"under the minimum", []Pass{pass(450, 0, 10, 10)}, 0},
-		// A pass closed early has no server figures to compare with.
-		{"cancelled", []Pass{{WallMS: 5000, Cancelled: true, final: true}}, 0},
+		// A pass closed before its final chunk has no server figures to
+		// compare with; one closed after it has.
+		{"cancelled", []Pass{{WallMS: 5000, Cancelled: true}}, 0},
+		{"cancelled after its final chunk", []Pass{{WallMS: 5000, EvalMS: 1000, Cancelled: true, final: true}}, 4000 * time.Millisecond},
 		{"no final chunk", []Pass{{WallMS: 5000}}, 0},
 	}
 	for _, tc := range cases {
