@@ -17,6 +17,7 @@ import (
 
 	"github.com/rein-dev/rein/bench"
 	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/runner"
 )
@@ -244,18 +245,18 @@ func benchRun(ctx context.Context, opts *BenchOptions) error {
 	}
 	fmt.Fprintf(ios.ErrOut, "bench: %d runs of suite %s: %s × %d budgets%s × %d repeats on %d %s, results in %s\n",
 		len(jobs), suite.Name, plural(len(models), "model"), len(budgets), axis, opts.Repeats, len(hosts), hostWord, opts.Out)
-	view := newBenchProgress(ios, opts.Out, opts.Now)
+	view := term.NewBenchProgress(ios, opts.Out, opts.Now)
 	runners = withQueueWarning(runners, view, opts.Parallel) // bench_queue.go
 	sum, runErr := bench.Run(ctx, runners[0], jobs, bench.Options{
 		Out: opts.Out, Parallel: opts.Parallel, Runners: runners[1:], Warmup: !opts.NoWarmup,
 		Progress: func(done, total, skipped int) {
-			view.update(done, total, skipped)
+			view.Update(done, total, skipped)
 			if opts.OnProgress != nil {
 				opts.OnProgress(done, total, skipped)
 			}
 		},
 	})
-	view.stop()
+	view.Stop()
 	for _, w := range sum.Warnings {
 		fmt.Fprintln(ios.ErrOut, "rein: warning: "+w)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/rein-dev/rein/bench"
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/runner"
 )
 
@@ -12,7 +13,7 @@ import (
 // process that waited in a server's queue (runner.QueueWarning: the
 // server runs fewer requests at once than --parallel) prints one line that
 // says what to set.
-func withQueueWarning(runners []bench.Runner, view *benchProgress, parallel int) []bench.Runner {
+func withQueueWarning(runners []bench.Runner, view *term.BenchProgress, parallel int) []bench.Runner {
 	advice := "the server is busy with other requests: run the bench while it is idle, or on a server of its own (--host)"
 	if parallel > 1 {
 		advice = fmt.Sprintf("set OLLAMA_NUM_PARALLEL=%d where the server starts, or use a lower --parallel", parallel)
@@ -26,7 +27,7 @@ func withQueueWarning(runners []bench.Runner, view *benchProgress, parallel int)
 
 type queueWarn struct {
 	bench.Runner
-	view   *benchProgress
+	view   *term.BenchProgress
 	advice string
 }
 
@@ -34,21 +35,8 @@ func (q queueWarn) Run(ctx context.Context, job bench.Job) (*bench.Record, error
 	rec, err := q.Runner.Run(ctx, job)
 	if rec != nil && !job.Warmup {
 		if w := runner.QueueWarning(&rec.Record, q.advice); w != "" {
-			q.view.warn("rein: " + w)
+			q.view.Warn("rein: " + w)
 		}
 	}
 	return rec, err
-}
-
-// warn prints a line above the progress bar (or between the plain lines).
-func (p *benchProgress) warn(line string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bar != nil && !p.bar.IsFinished() {
-		fmt.Fprint(p.w, "\r\033[K")
-		fmt.Fprintln(p.w, line)
-		_ = p.bar.RenderBlank()
-		return
-	}
-	fmt.Fprintln(p.w, line)
 }

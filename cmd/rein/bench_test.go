@@ -15,6 +15,7 @@ import (
 	"github.com/rein-dev/rein/bench"
 	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/internal/ollamatest"
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/models/scripted"
 )
 
@@ -464,17 +465,17 @@ func TestBenchProgress(t *testing.T) {
 	// Plain lines: no more than one each 2s, and always the last one.
 	var buf bytes.Buffer
 	now := time.Unix(0, 0)
-	p := newBenchProgress(&IOStreams{ErrOut: &buf}, "r.jsonl", func() time.Time { return now })
-	p.update(0, 4, 3)
+	p := term.NewBenchProgress(&IOStreams{ErrOut: &buf}, "r.jsonl", func() time.Time { return now })
+	p.Update(0, 4, 3)
 	now = now.Add(time.Second)
-	p.update(1, 4, 3)
+	p.Update(1, 4, 3)
 	now = now.Add(500 * time.Millisecond)
-	p.update(2, 4, 3) // too soon
+	p.Update(2, 4, 3) // too soon
 	now = now.Add(3 * time.Second)
-	p.update(3, 4, 3)
+	p.Update(3, 4, 3)
 	now = now.Add(500 * time.Millisecond)
-	p.update(4, 4, 3)
-	p.stop()
+	p.Update(4, 4, 3)
+	p.Stop()
 	want := "skipped 3 runs already in r.jsonl\n" +
 		"bench: 1/4 runs (25%), 1s elapsed, about 3s left\n" +
 		"bench: 3/4 runs (75%), 5s elapsed, about 2s left\n" +
@@ -485,12 +486,12 @@ func TestBenchProgress(t *testing.T) {
 
 	// A terminal gets one bar with the count and a time estimate.
 	buf.Reset()
-	p = newBenchProgress(&IOStreams{ErrOut: &buf, ErrIsTerminal: true}, "r.jsonl", nil)
-	p.update(0, 3, 1)
+	p = term.NewBenchProgress(&IOStreams{ErrOut: &buf, ErrIsTerminal: true}, "r.jsonl", nil)
+	p.Update(0, 3, 1)
 	for i := 1; i <= 3; i++ {
-		p.update(i, 3, 1)
+		p.Update(i, 3, 1)
 	}
-	p.stop()
+	p.Stop()
 	s := buf.String()
 	if !strings.HasPrefix(s, "skipped 1 run already in r.jsonl\n") || !strings.Contains(s, "bench") || !strings.Contains(s, "(3/3") || !strings.HasSuffix(s, "\n") {
 		t.Errorf("bar:\n%q", s)
@@ -498,10 +499,10 @@ func TestBenchProgress(t *testing.T) {
 
 	// Interrupted: the bar's line is ended.
 	buf.Reset()
-	p = newBenchProgress(&IOStreams{ErrOut: &buf, ErrIsTerminal: true}, "r.jsonl", nil)
-	p.update(0, 3, 0)
-	p.update(1, 3, 0)
-	p.stop()
+	p = term.NewBenchProgress(&IOStreams{ErrOut: &buf, ErrIsTerminal: true}, "r.jsonl", nil)
+	p.Update(0, 3, 0)
+	p.Update(1, 3, 0)
+	p.Stop()
 	if s := buf.String(); !strings.Contains(s, "(1/3") || !strings.HasSuffix(s, "\n") || strings.Contains(s, "skipped") {
 		t.Errorf("interrupted bar:\n%q", s)
 	}

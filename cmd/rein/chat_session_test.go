@@ -13,6 +13,7 @@ import (
 	"github.com/ollama/ollama/api"
 
 	"github.com/rein-dev/rein/budget"
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/runner"
 )
@@ -21,14 +22,14 @@ import (
 // a turn whose prompt is "runaway" only by Ctrl-C (delivered through the
 // interrupts router, as a SIGINT would be), and answers the others.
 type fakeTurns struct {
-	it   *interrupts
+	it   *term.Interrupts
 	reqs []runner.Request
 }
 
 func (f *fakeTurns) run(ctx context.Context, q *runner.Request) (*runner.Record, error) {
 	f.reqs = append(f.reqs, *q)
 	if q.Prompt == "runaway" {
-		go f.it.fire()
+		go f.it.Fire()
 		select {
 		case <-ctx.Done():
 			return &runner.Record{Answer: "Partial", Ending: runner.Ending{CutReason: "interrupted"}}, errInterrupted
@@ -51,7 +52,7 @@ func TestChatSession(t *testing.T) {
 	ios, _, errOut := testStreams(in)
 	ios.InIsTerminal = true
 	stopped := false
-	ios.Interrupt = &interrupts{cancel: func() { stopped = true }}
+	ios.Interrupt = term.NewInterrupts(func() { stopped = true })
 	f := &fakeTurns{it: ios.Interrupt}
 	opts := &RunOptions{IO: ios, changed: map[string]bool{"loop": true}}
 	req := &runner.Request{Model: "m", Think: budget.Ptr(true), Budgets: budget.Budgets{Loop: budget.Ptr(0)}}
@@ -127,17 +128,17 @@ func TestChatEOF(t *testing.T) {
 // TestInterruptsHold: Ctrl-C stops the command, unless it is held.
 func TestInterruptsHold(t *testing.T) {
 	var cancelled, held int
-	it := &interrupts{cancel: func() { cancelled++ }}
-	it.fire()
+	it := term.NewInterrupts(func() { cancelled++ })
+	it.Fire()
 	release := it.Hold(func() { held++ })
-	it.fire()
-	it.fire()
+	it.Fire()
+	it.Fire()
 	release()
-	it.fire()
+	it.Fire()
 	if cancelled != 2 || held != 2 {
 		t.Errorf("cancelled %d, held %d; want 2 and 2", cancelled, held)
 	}
-	var none *interrupts
+	var none *term.Interrupts
 	none.Hold(func() {})() // a nil router holds nothing and does not panic
 }
 
@@ -230,7 +231,7 @@ func TestIsTerminal(t *testing.T) {
 		t.Skip(err)
 	}
 	defer f.Close()
-	if isTerminal(f) {
+	if term.IsTerminal(f) {
 		t.Errorf("%s taken for a terminal", os.DevNull)
 	}
 }

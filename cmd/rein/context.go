@@ -1,12 +1,10 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/ollama/ollama/envconfig"
-	"github.com/ollama/ollama/format"
 
 	"github.com/rein-dev/rein/runner"
 )
@@ -32,17 +30,4 @@ func contextConfig(warn func(string)) runner.ContextConfig {
 		c.State = runner.NewContextState(filepath.Join(dir, contextsDir), envconfig.Host().Host)
 	}
 	return c
-}
-
-// contextLine describes a run's context for --verbose: "8192 tokens
-// (sized), KV cache ≈ 1.3 GB".
-func contextLine(b runner.Budgets) string {
-	s := fmt.Sprintf("%d tokens", b.NumCtx)
-	if b.NumCtxSource != "" {
-		s += " (" + b.NumCtxSource + ")"
-	}
-	if b.KVCacheBytes > 0 {
-		s += ", KV cache ≈ " + format.HumanBytes(b.KVCacheBytes)
-	}
-	return s
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/internal/ollamatest"
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/models/scripted"
 )
@@ -119,7 +120,7 @@ func TestContextChat(t *testing.T) {
 	}
 	ios, _, errOut := testStreams(strings.Join(append(lines, "/bye"), "\n") + "\n")
 	ios.InIsTerminal = true
-	ios.Interrupt = &interrupts{cancel: func() {}}
+	ios.Interrupt = term.NewInterrupts(func() {})
 	logPath := filepath.Join(t.TempDir(), "runs.jsonl")
 	opts := &RunOptions{IO: ios, Now: time.Now, Client: clientFor(s), Log: logPath, HideThinking: true, ConsensusSamples: 1, changed: map[string]bool{}}
 	opts.Model, opts.Think = name, "true"

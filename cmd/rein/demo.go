@@ -8,6 +8,7 @@ import (
 
 	"github.com/ollama/ollama/api"
 	"github.com/rein-dev/rein/internal/localserver"
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/models/scripted"
 	"github.com/spf13/cobra"
@@ -80,9 +81,4 @@ func createDemoModels(ctx context.Context, ios *IOStreams, c *api.Client) error 
 }
 
 // dim renders diagnostics faint where colour is on.
-func dim(ios *IOStreams, s string) string {
-	if !ios.Color {
-		return s
-	}
-	return "\x1b[2m" + s + "\x1b[0m"
-}
+func dim(ios *IOStreams, s string) string { return term.Dim(ios, s) }

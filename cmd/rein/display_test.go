@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/runner"
 )
@@ -32,7 +33,7 @@ func TestFiguresGolden(t *testing.T) {
 		Budgets:            runner.Budgets{NumCtx: 8192, NumCtxSource: runner.CtxSized, KVCacheBytes: 8192 * 163840},
 	}
 	var out bytes.Buffer
-	printFigures(&out, rec)
+	term.PrintFigures(&out, rec)
 	got := out.String()
 	checkGolden(t, "figures.golden", got)
 
@@ -40,7 +41,7 @@ func TestFiguresGolden(t *testing.T) {
 	// hardware rows are left out.
 	rec.Hardware = map[string]any{}
 	out.Reset()
-	printFigures(&out, rec)
+	term.PrintFigures(&out, rec)
 	if bytes.Contains(out.Bytes(), []byte("hardware:")) || bytes.Contains(out.Bytes(), []byte("bandwidth:")) {
 		t.Errorf("hardware rows without figures:\n%s", out.String())
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rein-dev/rein/hooks"
 	"github.com/rein-dev/rein/internal/ollamatest"
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/proxy"
 	"github.com/rein-dev/rein/runner"
 )
@@ -259,7 +260,7 @@ func TestFiguresGoldenCases(t *testing.T) {
 	}
 	for name, rec := range map[string]*runner.Record{"figures_uncut.golden": uncut, "figures_cut.golden": cut} {
 		var out bytes.Buffer
-		printFigures(&out, rec)
+		term.PrintFigures(&out, rec)
 		checkGolden(t, name, out.String())
 	}
 }

@@ -12,7 +12,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
+
+	"github.com/rein-dev/rein/internal/term"
 
 	"github.com/rein-dev/rein/runner"
 )
@@ -28,38 +29,8 @@ const (
 	exitInterrupt = 130
 )
 
-// IOStreams are the terminal streams a command writes to. Data goes to Out,
-// progress and diagnostics to ErrOut.
-type IOStreams struct {
-	In     io.Reader
-	Out    io.Writer
-	ErrOut io.Writer
-	// InIsTerminal and ErrIsTerminal say whether stdin and stderr are terminals.
-	InIsTerminal  bool
-	ErrIsTerminal bool
-	// Color is false when NO_COLOR is set or stderr is not a terminal.
-	Color bool
-	// Interrupt routes Ctrl-C: it stops the command unless the chat holds
-	// it to stop one turn (nil: nothing routed, as in tests).
-	Interrupt *interrupts
-}
-
-func systemStreams() *IOStreams {
-	inTTY := isTerminal(os.Stdin)
-	errTTY := isTerminal(os.Stderr)
-	_, noColor := os.LookupEnv("NO_COLOR")
-	return &IOStreams{
-		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
-		InIsTerminal: inTTY, ErrIsTerminal: errTTY,
-		Color: errTTY && !noColor,
-	}
-}
-
-// isTerminal reports whether f is a terminal; /dev/null, a character
-// device too, is not.
-func isTerminal(f *os.File) bool {
-	return term.IsTerminal(int(f.Fd()))
-}
+// IOStreams are the terminal streams a command writes to (term.IOStreams).
+type IOStreams = term.IOStreams
 
 // usageError marks an error in the command line: exit code 2.
 type usageError struct{ err error }
@@ -91,14 +62,14 @@ func newRoot(f *Factory) *cobra.Command {
 }
 
 func main() {
-	ios := systemStreams()
+	ios := term.System()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	// Ctrl-C cancels ctx too, unless the chat holds it (see interrupts).
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var stopInterrupts func()
-	ios.Interrupt, stopInterrupts = notifyInterrupts(cancel)
+	ios.Interrupt, stopInterrupts = term.NotifyInterrupts(cancel)
 	defer stopInterrupts()
 	err := newRootCmd(ios).ExecuteContext(ctx)
 	_ = runner.SaveGuards() // best effort, like the suspicion itself

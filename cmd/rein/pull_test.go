@@ -19,6 +19,7 @@ import (
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/format"
 	"github.com/rein-dev/rein/internal/ollamatest"
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/models/scripted"
 )
@@ -114,7 +115,7 @@ func TestPullFromRegistry(t *testing.T) {
 				if p, ok := last[l.Digest]; ok && l.Completed < p.Completed {
 					t.Errorf("%s went back from %d to %d bytes", l.Digest, p.Completed, l.Completed)
 				}
-				if want := "pulling " + shortDigest(l.Digest); l.Status != want {
+				if want := "pulling " + term.ShortDigest(l.Digest); l.Status != want {
 					t.Errorf("status %q, want %q", l.Status, want)
 				}
 				last[l.Digest] = l
@@ -137,8 +138,8 @@ func TestPullFromRegistry(t *testing.T) {
 				t.Errorf("stdout %q, want nothing", out)
 			}
 			for _, l := range mf.all() {
-				if !strings.Contains(errOut, "pulling "+shortDigest(l.Digest)) {
-					t.Errorf("no bar for %s in %q", shortDigest(l.Digest), errOut)
+				if !strings.Contains(errOut, "pulling "+term.ShortDigest(l.Digest)) {
+					t.Errorf("no bar for %s in %q", term.ShortDigest(l.Digest), errOut)
 				}
 			}
 			for _, want := range []string{"verifying sha256 digest\n", "writing manifest\n", "pulled " + name + "\n", "100%", "\r", " MB"} {
@@ -157,7 +158,7 @@ func TestPullFromRegistry(t *testing.T) {
 			lines := strings.Split(strings.TrimSpace(errOut), "\n")
 			want := []string{"pulling manifest"}
 			for _, l := range mf.all() {
-				want = append(want, fmt.Sprintf("pulling %s 100%% of %s", shortDigest(l.Digest), format.HumanBytes(l.Size)))
+				want = append(want, fmt.Sprintf("pulling %s 100%% of %s", term.ShortDigest(l.Digest), format.HumanBytes(l.Size)))
 			}
 			want = append(want, "verifying sha256 digest", "writing manifest", "pulled "+name)
 			for _, w := range want {

@@ -18,6 +18,7 @@ import (
 	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/consensus"
 	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/runner"
 )
@@ -256,16 +257,16 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 // runOnce runs one request, shows it, and logs it.
 func (opts *RunOptions) runOnce(ctx context.Context, client runner.Backend, req *runner.Request) (*runner.Record, error) {
 	ios := opts.IO
-	disp := &display{ios: ios, hide: opts.HideThinking, quiet: opts.JSON}
+	disp := term.NewDisplay(ios, opts.HideThinking, opts.JSON)
 	profiles, err := loadProfiles(opts.Profiles)
 	if err != nil {
 		return nil, err
 	}
 	var told []string // warnings shown before the run
-	r := &runner.Runner{Backend: client, Now: opts.Now, OnToken: disp.token, Profiles: profiles,
+	r := &runner.Runner{Backend: client, Now: opts.Now, OnToken: disp.Token, Profiles: profiles,
 		Context: contextConfig(func(msg string) {
 			told = append(told, msg)
-			disp.line("rein: warning: " + msg) // the spinner may be on
+			disp.Line("rein: warning: " + msg) // the spinner may be on
 		})}
 	q := *req
 	if opts.ReasonIn != "" {
@@ -276,17 +277,17 @@ func (opts *RunOptions) runOnce(ctx context.Context, client runner.Backend, req 
 		q.Hooks = append(slices.Clone(q.Hooks), watch.hook)
 	}
 	// A cut gets one line on stderr, --verbose or not.
-	q.Hooks = append(slices.Clone(q.Hooks), disp.watch(&q))
-	disp.start()
+	q.Hooks = append(slices.Clone(q.Hooks), disp.Watch(&q))
+	disp.Start()
 	rec, err := r.Run(ctx, &q)
 	watch.apply(rec)
-	disp.end()
-	disp.announce(rec)
+	disp.End()
+	disp.Announce(rec)
 	if ferr := finish(ios.ErrOut, opts.runOutput(), rec, rec.Warnings, told); ferr != nil && err == nil {
 		err = ferr // the record is lost: a non-zero exit
 	}
 	if opts.Verbose {
-		printFigures(ios.ErrOut, rec) // stderr, so --json keeps stdout to itself
+		term.PrintFigures(ios.ErrOut, rec) // stderr, so --json keeps stdout to itself
 	}
 	return rec, runError(ctx, err, req.Model)
 }
