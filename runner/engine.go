@@ -47,6 +47,7 @@ type run struct {
 
 	caps      models.ServerCaps // what the server's version can do
 	runPlan                     // budgets, path, thinking (plan.go)
+	path      pathway           // raw or chat (path.go)
 	wire                        // what goes to the server
 	reading                     // how the output is read
 	tally                       // what came back, counted
@@ -360,12 +361,7 @@ func (rn *run) run(ctx context.Context) error {
 }
 
 // state returns where the output stands.
-func (rn *run) state() ParserState {
-	if rn.chat {
-		return rn.chatState
-	}
-	return rn.parser.State()
-}
+func (rn *run) state() ParserState { return rn.path.state(rn) }
 
 // numPredict returns the token limit for a pass of kind.
 func (rn *run) numPredict(kind string) int {
@@ -404,80 +400,6 @@ func (rn *run) passOptions(numPredict int) map[string]any {
 	return o
 }
 
-func (rn *run) generateRequest(opts map[string]any) *api.GenerateRequest {
-	f, t := false, true
-	return &api.GenerateRequest{
-		Model:  rn.req.Model,
-		Prompt: rn.prompt + string(rn.gen),
-		Raw:    true,
-		// Without think:false Ollama turns thinking on for thinking models
-		// even in raw mode, and its parser strips the tags.
-		Think:     &api.ThinkValue{Value: false},
-		Stream:    &t,
-		Options:   opts,
-		Shift:     rn.shift(),
-		Truncate:  &f,
-		Logprobs:  rn.logprobs(),
-		KeepAlive: rn.req.KeepAlive,
-	}
-}
-
-// shift is the shift a request sends: false, so that a long trace never
-// pushes the question out of the context, except on servers that fix shift
-// when the model loads (ServerCaps.LoadFixed), where a shift that differs
-// from the loaded runner's reloads the model; there the context size alone
-// keeps the question in (see the context policy).
-func (rn *run) shift() *bool {
-	if rn.caps.LoadFixed {
-		return nil
-	}
-	f := false
-	return &f
-}
-
-// logprobs says whether to ask for logprobs, which make token counts exact:
-// on every server that has them, and on one whose version is unknown.
-func (rn *run) logprobs() bool { return rn.caps.Logprobs || !rn.caps.Known }
-
-// chatRequest builds a chat request; reply, when set, is the assistant's
-// reply so far, which the server continues.
-func (rn *run) chatRequest(opts map[string]any, reply *api.Message) *api.ChatRequest {
-	f, t := false, true
-	msgs := rn.msgs
-	if reply != nil {
-		msgs = append(msgs[:len(msgs):len(msgs)], *reply)
-	}
-	req := &api.ChatRequest{
-		Model:     rn.req.Model,
-		Messages:  msgs,
-		Stream:    &t,
-		Options:   opts,
-		Shift:     rn.shift(),
-		Truncate:  &f,
-		Logprobs:  rn.logprobs(),
-		KeepAlive: rn.req.KeepAlive,
-		Tools:     rn.req.Tools,
-		Format:    rn.req.Format,
-	}
-	switch {
-	case rn.thinkOn && rn.req.ThinkLevel != "":
-		req.Think = &api.ThinkValue{Value: rn.req.ThinkLevel}
-	case rn.thinkOn:
-		req.Think = &api.ThinkValue{Value: true}
-	case rn.req.Think != nil && *rn.req.Think:
-		// asked for, but the model cannot think: leave it unset
-	default:
-		req.Think = &api.ThinkValue{Value: false}
-	}
-	if reply != nil && len(rn.req.Format) > 0 && rn.chatState.Answering() {
-		// Ollama applies a format only once it has seen the thinking end in
-		// the output, which a reply after a cut never shows; with thinking
-		// off it constrains the reply from its first token.
-		req.Think = &api.ThinkValue{Value: false}
-	}
-	return req
-}
-
 // doPass streams one generation pass.
 func (rn *run) doPass(ctx context.Context, kind string, numPredict int) error {
 	pctx, cancel := context.WithCancel(ctx)
@@ -495,35 +417,17 @@ func (rn *run) doPass(ctx context.Context, kind string, numPredict int) error {
 
 	var err error
 	pt := rn.startTimer(cancel) // silence and the time budget's deadline (timers.go)
-	if rn.chat {
-		var reply *api.Message
-		if kind != PassFirst {
-			reply = &api.Message{Role: "assistant", Thinking: rn.thinking.String() + rn.chatMsg, Content: rn.answer.String()}
+	err = rn.path.stream(pctx, rn, kind, opts, func(c chunk) error {
+		if !pt.enter() {
+			return errTimerFired
 		}
-		err = rn.chatCall(pctx, rn.chatRequest(opts, reply), func(resp api.ChatResponse) error {
-			if !pt.enter() {
-				return errTimerFired
-			}
-			defer pt.leave(rn)
-			rn.onChatChunk(ctx, resp)
-			if rn.closing() {
-				return errStopPass
-			}
-			return nil
-		})
-	} else {
-		err = rn.generate(pctx, rn.generateRequest(opts), func(resp api.GenerateResponse) error {
-			if !pt.enter() {
-				return errTimerFired
-			}
-			defer pt.leave(rn)
-			rn.onChunk(ctx, resp.Response, resp.Logprobs, resp.Done, resp.DoneReason, resp.Metrics)
-			if rn.closing() {
-				return errStopPass
-			}
-			return nil
-		})
-	}
+		defer pt.leave(rn)
+		c.apply()
+		if rn.closing() {
+			return errStopPass
+		}
+		return nil
+	})
 	if errors.Is(err, errStopPass) {
 		err = nil // the run ended the stream; rn.stop says why
 	}

@@ -77,24 +77,13 @@ func (rn *run) prefill(ctx context.Context) error {
 	}
 	p := &Pass{Kind: PassPrefill, NumPredict: 1}
 	opts := rn.passOptions(1)
-	fn := func(m api.Metrics, done bool, reason string) {
-		if done {
-			setServerFigures(p, m, reason)
-		}
-	}
 	sent := rn.r.now()
-	var err error
-	if rn.chat {
-		err = rn.chatCall(ctx, rn.chatRequest(opts, nil), func(resp api.ChatResponse) error {
-			fn(resp.Metrics, resp.Done, resp.DoneReason)
-			return nil
-		})
-	} else {
-		err = rn.generate(ctx, rn.generateRequest(opts), func(resp api.GenerateResponse) error {
-			fn(resp.Metrics, resp.Done, resp.DoneReason)
-			return nil
-		})
-	}
+	err := rn.path.stream(ctx, rn, PassPrefill, opts, func(c chunk) error {
+		if c.done {
+			setServerFigures(p, c.metrics, c.doneReason)
+		}
+		return nil
+	})
 	p.WallMS = ms(rn.r.now().Sub(sent))
 	rn.rec.Passes = append(rn.rec.Passes, *p)
 	rn.probe = p

@@ -39,7 +39,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -53,7 +52,6 @@ import (
 	"time"
 
 	"github.com/ollama/ollama/api"
-	"github.com/ollama/ollama/template"
 
 	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/hooks"
@@ -245,51 +243,16 @@ func (rn *run) setup(ctx context.Context) error {
 	}
 	rn.msgs = msgs
 
-	promptBytes := 0
+	rn.path = pathway(rawPath{})
 	if rn.chat {
-		for _, m := range msgs {
-			promptBytes += len(m.Content) + len(m.Thinking) + 32
-		}
-		promptBytes += len(show.Template) / 4
-	} else {
-		src := show.Template
-		if src == "" {
-			src = "{{ .Prompt }}" // Ollama's default
-		}
-		tmpl, err := template.Parse(src)
-		if err != nil {
-			return fmt.Errorf("parse template of %s: %w", q.Model, err)
-		}
-		level := q.ThinkLevel
-		if rn.thinkOn && level == "" {
-			level = "medium" // as the server does for think: true
-		}
-		if !rn.thinkOn {
-			level = ""
-		}
-		var buf bytes.Buffer
-		if err := tmpl.Execute(&buf, template.Values{
-			Messages:   msgs,
-			Think:      rn.thinkOn,
-			ThinkLevel: level,
-			IsThinkSet: rn.canThink,
-		}); err != nil {
-			return fmt.Errorf("render prompt: %w", err)
-		}
-		rn.prompt = buf.String()
-		promptBytes = len(rn.prompt)
+		rn.path = chatPath{}
+	}
+	promptBytes, err := rn.path.render(rn, show.Template)
+	if err != nil {
+		return err
 	}
 
-	// Parser and splitter.
-	open, closeTag := rn.prof.ThinkOpen, rn.prof.ThinkClose
-	if rn.chat {
-		open, closeTag = "", ""
-	}
-	rn.parser = NewParser(open, closeTag, InitialState(rn.prompt, open, closeTag))
-	rn.chatState = StateLookingForOpen
-	if !rn.thinkOn && rn.chat {
-		rn.chatState = StateAnswerStart
-	}
+	// The splitter of steps.
 	rn.splitter = hooks.NewSplitter(rn.stepMode)
 	if q.ThinkPrefix != "" {
 		rn.setPrefix(q.ThinkPrefix)
@@ -346,7 +309,7 @@ func (rn *run) setup(ctx context.Context) error {
 		NumCtx:          numCtx,
 		NumCtxSource:    rn.cplan.source,
 		KVCacheBytes:    rn.cplan.kvBytes(),
-		Path:            "raw",
+		Path:            rn.path.name(),
 		Profile:         rn.prof.Name,
 		Options:         rn.opts,
 	}
@@ -354,9 +317,6 @@ func (rn *run) setup(ctx context.Context) error {
 		b := &rn.rec.Budgets
 		b.ExitOnAgreement, b.ExitOnConfidence = rn.lim.ExitOnAgreement, rn.lim.ExitOnConfidence
 		b.ProbeEvery, b.ProbeTokens = rn.lim.ProbeEvery, rn.lim.ProbeTokens
-	}
-	if rn.chat {
-		rn.rec.Budgets.Path = "chat"
 	}
 	return nil
 }

@@ -383,15 +383,7 @@ func (rn *run) cut(ctx context.Context, reason string, repeats int, signal strin
 // budget message and the closing tag.
 func (rn *run) beginResume() {
 	rn.flushThinking()
-	msg := joinNewlines(rn.thinking.String(), rn.budgetMsg)
-	if rn.chat {
-		rn.chatMsg = msg
-		rn.chatState = StateAnswerStart
-		return
-	}
-	rn.inject(rn.budgetMsg)
-	rn.gen = append(rn.gen, rn.prof.ThinkClose...)
-	rn.parser.ForceClose()
+	rn.path.resume(rn, joinNewlines(rn.thinking.String(), rn.budgetMsg))
 }
 
 // inject appends text to gen after the kept output. When the output ends
@@ -432,16 +424,7 @@ func trailingSpace(b []byte) string {
 }
 
 // flushThinking releases the parser's held bytes into the trace.
-func (rn *run) flushThinking() {
-	if rn.chat {
-		return
-	}
-	out := rn.parser.Flush()
-	rn.thinking.WriteString(out.Thinking)
-	rn.answer.WriteString(out.Answer)
-	rn.display(hooks.PhaseThinking, out.Thinking)
-	rn.display(hooks.PhaseAnswer, out.Answer)
-}
+func (rn *run) flushThinking() { rn.path.flush(rn) }
 
 // beginWait prepares a pass that makes the model think on: the closing tag
 // and what followed are dropped and "Wait" appended.
