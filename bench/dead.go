@@ -6,6 +6,8 @@ import (
 	"net"
 	"strings"
 	"syscall"
+
+	"github.com/rein-dev/rein/models"
 )
 
 // ServerDownError stops a bench whose server stopped answering: Failures
@@ -33,8 +35,8 @@ func firstLine(s string) string {
 }
 
 // connFailure reports whether a run's error says its server could not be
-// reached: a refused, reset or unreachable connection, or a dial that
-// failed. The error chain is read first; the text is a fallback for
+// reached: a refused, reset or unreachable connection, a dial that failed,
+// or a server that accepts and never answers (models.TimeoutError). The error chain is read first; the text is a fallback for
 // runners that flatten their errors.
 func connFailure(err error) bool {
 	if err == nil {
@@ -47,9 +49,13 @@ func connFailure(err error) bool {
 		return true
 	case errors.As(err, &oe) && oe.Op == "dial":
 		return true
+	case errors.As(err, new(*models.TimeoutError)):
+		// Accepts connections and never answers: as dead, and each run
+		// would wait the whole limit.
+		return true
 	}
 	s := strings.ToLower(err.Error())
-	for _, p := range []string{"connection refused", "connection reset", "no route to host", "network is unreachable", "dial tcp"} {
+	for _, p := range []string{"connection refused", "connection reset", "no route to host", "network is unreachable", "dial tcp", "no answer from the server at"} {
 		if strings.Contains(s, p) {
 			return true
 		}

@@ -5,17 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/rein-dev/rein/models"
 )
 
 // refused is the error of a run whose server is gone, as the Ollama client
 // returns it.
 var refused = fmt.Errorf("run m1: %w", &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)})
+
+// hung is the error of a run whose server accepts and never answers.
+var hung = fmt.Errorf("show m1: %w", &url.Error{Op: "Post", URL: "http://127.0.0.1:11434/api/show",
+	Err: &models.TimeoutError{Server: "127.0.0.1:11434", Path: "/api/show", Limit: 30 * time.Second, Env: models.EnvDescribeTimeout}})
 
 // TestRunStopsOnDeadServer: after a few runs in a row that cannot reach the
 // server, the bench stops and leaves the rest of its matrix to the next
@@ -27,10 +35,12 @@ func TestRunStopsOnDeadServer(t *testing.T) {
 		dies      int32 // the run from which on the server is gone (1-based); 0 never
 		every     int32 // or: every n-th run fails to connect
 		limit     int
+		err       error // the failed runs' error; nil: refused
 		wantRan   int
 		wantError bool
 	}{
 		{name: "dies after 5 runs", dies: 6, wantRan: 8, wantError: true},
+		{name: "stops answering after 5 runs", dies: 6, err: hung, wantRan: 8, wantError: true},
 		{name: "dead from the start, limit 2", dies: 1, limit: 2, wantRan: 2, wantError: true},
 		{name: "a failure now and then", every: 3, wantRan: 24},
 		{name: "never stops with a limit below 0", dies: 1, limit: -1, wantRan: 24},
@@ -43,6 +53,9 @@ func TestRunStopsOnDeadServer(t *testing.T) {
 			r := RunnerFunc(func(ctx context.Context, j Job) (*Record, error) {
 				i := n.Add(1)
 				if tt.dies > 0 && i >= tt.dies || tt.every > 0 && i%tt.every == 0 {
+					if tt.err != nil {
+						return failed(j, "127.0.0.1:11434"), tt.err
+					}
 					return failed(j, "127.0.0.1:11434"), refused
 				}
 				return f.Run(ctx, j)
