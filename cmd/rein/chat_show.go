@@ -11,6 +11,7 @@ import (
 	"github.com/ollama/ollama/api"
 
 	"github.com/rein-dev/rein/budget"
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/runner"
 )
@@ -135,9 +136,9 @@ func chatSettings(q *runner.Request, p models.Profile, setBy map[string]string) 
 	pick("seed", seed, "", "random")
 	profSystem := ""
 	if p.System != "" {
-		profSystem = clip(p.System, 40)
+		profSystem = term.Clip(p.System, 40)
 	}
-	pick("system", clip(q.System, 40), profSystem, "the model's")
+	pick("system", term.Clip(q.System, 40), profSystem, "the model's")
 	profMsg := ""
 	if len(p.BudgetMessages) > 0 {
 		profMsg = "in the prompt's language"
@@ -146,7 +147,7 @@ func chatSettings(q *runner.Request, p models.Profile, setBy map[string]string) 
 	if q.Budgets.BudgetMessage != nil {
 		msg = *q.Budgets.BudgetMessage
 	}
-	pick("budget-message", clip(msg, 40), profMsg, "rein's")
+	pick("budget-message", term.Clip(msg, 40), profMsg, "rein's")
 	return out
 }
 

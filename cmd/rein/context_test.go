@@ -251,6 +251,6 @@ func TestShowContextGolden(t *testing.T) {
 		Architecture: "llama", Layers: 40, EmbeddingLength: 5120, ContextLength: 40960,
 		KVBytesPerToken: kv, ContextCosts: models.ContextCosts(models.ShowThinkBudgets, 40960, kv)}
 	var out strings.Builder
-	writeDescription(&out, d, false)
+	term.WriteDescription(&out, d, false, showTemplateLines)
 	checkGolden(t, "show_context.golden", out.String())
 }

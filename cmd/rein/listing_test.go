@@ -18,6 +18,7 @@ import (
 	"github.com/ollama/ollama/format"
 
 	"github.com/rein-dev/rein/internal/ollamatest"
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/models/scripted"
 )
@@ -290,7 +291,7 @@ func TestPsUntil(t *testing.T) {
 		{now.AddDate(300, 0, 0), "Forever"},
 	}
 	for _, tt := range tests {
-		if got := until(tt.expires, now); got != tt.want {
+		if got := term.Until(tt.expires, now); got != tt.want {
 			t.Errorf("until(%v) = %q, want %q", tt.expires.Sub(now), got, tt.want)
 		}
 	}

@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"strconv"
-	"text/tabwriter"
 
 	"github.com/ollama/ollama/api"
-	"github.com/ollama/ollama/format"
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/models"
 	"github.com/spf13/cobra"
 )
@@ -62,14 +59,7 @@ func modelsRun(ctx context.Context, opts *ModelsOptions) error {
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, list)
 	}
-	tw := tabwriter.NewWriter(opts.IO.Out, 0, 0, 3, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSIZE\tPARAMETERS\tQUANTIZATION\tFAMILY\tTHINKING\tCONTEXT\tPROFILE")
-	for _, m := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, format.HumanBytes(m.Size),
-			orDash(m.Parameters), orDash(m.Quantization), orDash(m.Family), yesNo(m.Thinking),
-			intOrDash(m.ContextLength), m.Profile)
-	}
-	return tw.Flush()
+	return term.WriteModels(opts.IO.Out, list)
 }
 
 // writeJSON writes v as indented JSON and a newline.
@@ -77,25 +67,4 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func intOrDash(n int64) string {
-	if n <= 0 {
-		return "-"
-	}
-	return strconv.FormatInt(n, 10)
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
 }

@@ -3,13 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/rein-dev/rein/consensus"
 	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/runner"
 )
 
@@ -149,7 +148,7 @@ func (opts *RunOptions) runConsensus(ctx context.Context, client runner.Backend,
 			watches[i].apply(rec)
 			if opts.Verbose && !opts.JSON {
 				fmt.Fprintf(ios.ErrOut, "rein: chain %d/%d%s done in %s: %s\n", i+1, len(chains), chains[i].Label(),
-					time.Duration(rec.Metrics.WallMS*float64(time.Millisecond)).Round(time.Millisecond), shorten(rec.Answer, 60))
+					time.Duration(rec.Metrics.WallMS*float64(time.Millisecond)).Round(time.Millisecond), term.Shorten(rec.Answer, 60))
 			}
 		},
 	})
@@ -173,56 +172,8 @@ func (opts *RunOptions) runConsensus(ctx context.Context, client runner.Backend,
 			fmt.Fprintln(ios.Out, strings.TrimRight(rec.Answer, "\n"))
 		}
 		if opts.Verbose {
-			printVotes(ios.ErrOut, chains, rec)
+			term.PrintVotes(ios.ErrOut, chains, rec)
 		}
 	}
 	return rec, runError(ctx, err, rec.Model)
-}
-
-// printVotes prints the vote table of a consensus run.
-func printVotes(w io.Writer, chains []consensus.Chain, rec *runner.Record) {
-	c := rec.Consensus
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "chain\treason-in\tthought in\tmodel\tseed\tanswer\tvotes\t")
-	for i, ch := range c.Chains {
-		lang := firstNonEmptyString(c.ReasonIn[i], "-")
-		seed := "-"
-		if chains[i].Seed != nil {
-			seed = fmt.Sprint(*chains[i].Seed)
-		}
-		key, votes, note := c.Keys[i], "", ""
-		if key == "" {
-			key = "-"
-		} else {
-			votes = fmt.Sprint(c.Votes[key])
-		}
-		switch {
-		case ch.Error != "":
-			note = "failed: " + shorten(ch.Error, 50)
-		case i == c.Winner && c.Answer != "":
-			note = "← winner"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, lang, firstNonEmptyString(ch.Languages.Thinking, "-"),
-			ch.Model, seed, shorten(key, 40), votes, note)
-	}
-	tw.Flush()
-	voters := 0
-	for _, n := range c.Votes {
-		voters += n
-	}
-	wall := time.Duration(c.WallMS * float64(time.Millisecond)).Round(time.Millisecond)
-	if c.Answer == "" {
-		fmt.Fprintf(w, "consensus: no answer from %d chain(s), in %s\n", len(c.Chains), wall)
-		return
-	}
-	fmt.Fprintf(w, "consensus: %s, %d of %d vote(s), chain %d, in %s\n", c.Answer, c.Votes[c.Answer], voters, c.Winner+1, wall)
-}
-
-// shorten shortens text to one line of at most n runes.
-func shorten(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }

@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/models"
 	"github.com/spf13/cobra"
 )
@@ -85,42 +84,7 @@ func profilesRun(_ context.Context, opts *ProfilesOptions) error {
 	} else {
 		fmt.Fprintf(opts.IO.ErrOut, "profiles file: none (create %s to add or change profiles)\n", opts.Path())
 	}
-	tw := tabwriter.NewWriter(opts.IO.Out, 0, 0, 3, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tTAGS\tMATCH\tSOURCE")
-	for _, p := range profiles {
-		tags := "-"
-		switch {
-		case p.ThinkOpen != "":
-			tags = p.ThinkOpen + " " + p.ThinkClose
-		case p.Chat:
-			tags = "(chat parser)"
-		case p.Name == models.GenericName:
-			tags = "(from template)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, tags, matchText(p), p.Source)
-	}
-	return tw.Flush()
-}
-
-func matchText(p models.Profile) string {
-	m := p.Match
-	var parts []string
-	if len(m.Names) > 0 {
-		parts = append(parts, "names "+strings.Join(m.Names, ","))
-	}
-	if len(m.Families) > 0 {
-		parts = append(parts, "families "+strings.Join(m.Families, ","))
-	}
-	if len(m.TemplateContains) > 0 {
-		parts = append(parts, "template "+strings.Join(m.TemplateContains, " + "))
-	}
-	if len(parts) == 0 {
-		if p.Name == models.GenericName {
-			return "(fallback)"
-		}
-		return "(no rules: never matched)"
-	}
-	return strings.Join(parts, "; ")
+	return term.WriteProfiles(opts.IO.Out, profiles)
 }
 
 // loadProfiles returns the profiles of load (a Factory's), else the user's.

@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ollama/ollama/api"
-	"github.com/ollama/ollama/format"
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/models"
 	"github.com/spf13/cobra"
 )
@@ -61,24 +58,5 @@ func psRun(ctx context.Context, opts *PsOptions) error {
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	tw := tabwriter.NewWriter(opts.IO.Out, 0, 0, 3, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSIZE\tVRAM\tPROCESSOR\tCONTEXT\tUNTIL")
-	for _, m := range loaded {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, format.HumanBytes(m.Size), format.HumanBytes(m.SizeVRAM),
-			m.Processor, strconv.Itoa(m.ContextLength), until(m.ExpiresAt, now()))
-	}
-	return tw.Flush()
-}
-
-// until says when a model unloads, as ollama ps does.
-func until(expires, now time.Time) string {
-	switch {
-	case expires.IsZero():
-		return "Never"
-	case !expires.After(now):
-		return "Stopping..."
-	case expires.Year() > now.Year()+100:
-		return "Forever"
-	}
-	return format.HumanTime(expires, "Never")
+	return term.WritePs(opts.IO.Out, loaded, now())
 }
