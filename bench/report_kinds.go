@@ -196,7 +196,7 @@ func kindTable(points []KindPoint) (header []string, cells [][]string) {
 		if b, ok := BestFixed(points, p); ok {
 			best = fmt.Sprintf("%s: %s at %s", b.Budget, accCell(b), cell(b.ThinkMean, 1))
 		} else if p.Probes {
-			best = "none spends so few"
+			best = "no fixed budget spends so little"
 		}
 		cells = append(cells, append(c, best))
 	}
