@@ -105,10 +105,17 @@ func (t *passTimer) leave(rn *run) {
 			budgetAt = now.Add(d - rn.thinkSpent - since)
 		}
 	}
+	final := rn.done // the pass's last chunk: nothing more to wait for
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.busy = false
 	if t.done || t.fired != fireNone {
+		return
+	}
+	if final {
+		if t.timer != nil {
+			t.timer.Stop()
+		}
 		return
 	}
 	t.budgetAt, t.cutIdle = budgetAt, timed

@@ -113,3 +113,26 @@ func TestStalledStream(t *testing.T) {
 		})
 	}
 }
+
+// A run that streams to its end under a time budget on the real clock: the
+// timer never fires, cancels no pass, and cuts nothing.
+func TestTimerQuietOnFinishedStreams(t *testing.T) {
+	for _, d := range []time.Duration{30 * time.Second, time.Minute} {
+		f := newFakeServer(t, defaultModel())
+		r := &Runner{Backend: f.client(), Profiles: testProfiles()}
+		q := &Request{Model: "fake", Prompt: question, RunID: "run-1"}
+		q.Budgets.MaxThinkTime = budget.Ptr(d)
+		rec, err := r.Run(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.CutReason != "" || rec.Answer != "The answer is 4." {
+			t.Errorf("budget %v: cut %q answer %q, want the natural run", d, rec.CutReason, rec.Answer)
+		}
+		for i, p := range rec.Passes {
+			if p.Cancelled {
+				t.Errorf("budget %v: pass %d (%s) cancelled", d, i, p.Kind)
+			}
+		}
+	}
+}
