@@ -255,22 +255,16 @@ func (n Name) Parse(b *Budgets, text string) error {
 // request's options carry it: a number (a whole one for counts; a number
 // of milliseconds for a duration) or a string that Parse reads.
 func (n Name) ParseValue(b *Budgets, v any) error {
-	var f float64
-	switch x := v.(type) {
-	case string:
+	if x, ok := v.(string); ok {
 		if n.Kind == KindDuration {
 			if ms, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil {
 				return n.setMillis(b, ms, x)
 			}
 		}
 		return n.Parse(b, x)
-	case float64:
-		f = x
-	case int:
-		f = float64(x)
-	case int64:
-		f = float64(x)
-	default:
+	}
+	f, ok := Number(v)
+	if !ok {
 		return fmt.Errorf("must be %s, not %v", n.want(), v)
 	}
 	switch n.Kind {
@@ -294,6 +288,20 @@ func (n Name) ParseValue(b *Budgets, v any) error {
 		return nil
 	}
 	return fmt.Errorf("must be %s, not %v", n.want(), v)
+}
+
+// Number reads a decoded JSON number: a float64, or an int as a caller's
+// own conversion gives it.
+func Number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	}
+	return 0, false
 }
 
 func (n Name) setMillis(b *Budgets, ms float64, v any) error {

@@ -262,7 +262,7 @@ func MatchReason(name string, show *api.ShowResponse, profiles []Profile) (Profi
 			continue
 		}
 		if confirmed(*p) {
-			return finish(*p, tmpl), ByName
+			return finish(*p, tmpl, families), ByName
 		}
 		if nameWeak == nil {
 			nameWeak = p
@@ -274,7 +274,7 @@ func MatchReason(name string, show *api.ShowResponse, profiles []Profile) (Profi
 			continue
 		}
 		if confirmed(*p) {
-			return finish(*p, tmpl), ByFamily
+			return finish(*p, tmpl, families), ByFamily
 		}
 		if familyWeak == nil {
 			familyWeak = p
@@ -293,32 +293,72 @@ func MatchReason(name string, show *api.ShowResponse, profiles []Profile) (Profi
 			}
 		}
 		if best != nil {
-			return finish(*best, tmpl), ByTemplate
+			return finish(*best, tmpl, families), ByTemplate
 		}
 	}
 	if nameWeak != nil {
-		return finish(*nameWeak, tmpl), ByName
+		return finish(*nameWeak, tmpl, families), ByName
 	}
 	if familyWeak != nil {
-		return finish(*familyWeak, tmpl), ByFamily
+		return finish(*familyWeak, tmpl, families), ByFamily
 	}
 	for _, p := range profiles {
 		if p.Name == GenericName {
-			return finish(p, tmpl), ByFallback
+			return finish(p, tmpl, families), ByFallback
 		}
 	}
 	g := Builtins()
-	return finish(g[len(g)-1], tmpl), ByFallback
+	return finish(g[len(g)-1], tmpl, families), ByFallback
 }
 
 // finish copies p and fills its thinking tags from the template where the
 // profile has none and is not driven through the chat path.
-func finish(p Profile, tmpl string) Profile {
+func finish(p Profile, tmpl string, families []string) Profile {
 	p = p.Clone()
 	if p.ThinkOpen == "" && p.ThinkClose == "" && !p.Chat {
-		p.ThinkOpen, p.ThinkClose = InferTags(tmpl)
+		p.ThinkOpen, p.ThinkClose, p.Chat = Infer(tmpl, families)
 	}
 	return p
+}
+
+// knownTags are the thinking tag pairs of common families, in the order
+// Infer looks for them in a template's text.
+var knownTags = [][2]string{
+	{"<think>", "</think>"},
+	{"[THINK]", "[/THINK]"},
+	{"<thinking>", "</thinking>"},
+	{"<seed:think>", "</seed:think>"},
+	{"◁think▷", "◁/think▷"},
+}
+
+// harmonyMarkers mark gpt-oss (harmony) templates.
+var harmonyMarkers = []string{"<|channel|>", "<|start|>assistant"}
+
+// Infer is rein's one inference of how a model thinks, for a profile that
+// does not say: the tags around .Thinking as Ollama finds them
+// (InferTags); else the chat path for harmony (gpt-oss) models, whose
+// format Ollama parses in Go; else the first known tag pair the template's
+// text holds. families are the model's (family, families, architecture).
+func Infer(tmpl string, families []string) (open, closing string, chat bool) {
+	if o, c := InferTags(tmpl); o != "" {
+		return o, c, false
+	}
+	for _, f := range families {
+		if f := strings.ToLower(f); f == "gptoss" || f == "gpt-oss" {
+			return "", "", true
+		}
+	}
+	for _, m := range harmonyMarkers {
+		if strings.Contains(tmpl, m) {
+			return "", "", true
+		}
+	}
+	for _, t := range knownTags {
+		if strings.Contains(tmpl, t[0]) && strings.Contains(tmpl, t[1]) {
+			return t[0], t[1], false
+		}
+	}
+	return "", "", false
 }
 
 // InferTags returns the thinking tags of an Ollama chat template the way

@@ -148,18 +148,8 @@ func newRequest(model string, b Budgets, opts map[string]any, think *api.ThinkVa
 // becomes. Zero, negative (Ollama's "no limit") and fractions below 1 set
 // no cap; a number past the token limit is the limit, so it cannot overflow.
 func numPredict(v any) (int, bool) {
-	var f float64
-	switch x := v.(type) {
-	case float64:
-		f = x
-	case int:
-		f = float64(x)
-	case int64:
-		f = float64(x)
-	default:
-		return 0, false
-	}
-	if !(f >= 1) { // NaN too
+	f, ok := budget.Number(v)
+	if !ok || !(f >= 1) { // NaN too
 		return 0, false
 	}
 	return int(min(f, hooks.LimitTokens)), true

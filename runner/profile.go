@@ -3,10 +3,7 @@ package runner
 import (
 	"maps"
 	"slices"
-	"strings"
 
-	"github.com/ollama/ollama/template"
-	"github.com/ollama/ollama/thinking"
 	"github.com/ollama/ollama/types/model"
 
 	"github.com/rein-dev/rein/budget"
@@ -52,47 +49,14 @@ type Profile struct {
 // Thinks reports whether the profile can see a thinking trace.
 func (p Profile) Thinks() bool { return p.Chat || (p.ThinkOpen != "" && p.ThinkClose != "") }
 
-// knownTags are the thinking tag pairs of common families, in the order
-// they are looked for in a template.
-var knownTags = [][2]string{
-	{"<think>", "</think>"},
-	{"[THINK]", "[/THINK]"},
-	{"<thinking>", "</thinking>"},
-	{"<seed:think>", "</seed:think>"},
-	{"◁think▷", "◁/think▷"},
-}
-
-// harmony marks gpt-oss templates.
-var harmonyMarkers = []string{"<|channel|>", "<|start|>assistant"}
-
-// InferProfile guesses a profile from a model's chat template, its
-// capabilities and its family: the thinking tags come from the template
-// text, and harmony (gpt-oss) models use chat. Capabilities and family may
-// be empty.
-func InferProfile(tmpl string, capabilities []model.Capability, family string) Profile {
+// InferProfile guesses a profile from a model's chat template and family
+// with models.Infer, rein's one inference (capabilities are not needed).
+func InferProfile(tmpl string, _ []model.Capability, family string) Profile {
 	p := Profile{Name: family, StepMode: hooks.StepParagraph}
 	if p.Name == "" {
 		p.Name = "generic"
 	}
-	f := strings.ToLower(family)
-	if f == "gptoss" || f == "gpt-oss" || containsAny(tmpl, harmonyMarkers) {
-		p.Chat = true
-		return p
-	}
-	for _, t := range knownTags {
-		if strings.Contains(tmpl, t[0]) && strings.Contains(tmpl, t[1]) {
-			p.ThinkOpen, p.ThinkClose = t[0], t[1]
-			return p
-		}
-	}
-	if slices.Contains(capabilities, model.CapabilityThinking) {
-		// Fall back on Ollama's own inference from the template tree.
-		if t, err := template.Parse(tmpl); err == nil {
-			if o, c := thinking.InferTags(t.Template); o != "" && c != "" {
-				p.ThinkOpen, p.ThinkClose = o, c
-			}
-		}
-	}
+	p.ThinkOpen, p.ThinkClose, p.Chat = models.Infer(tmpl, []string{family})
 	return p
 }
 
@@ -119,11 +83,3 @@ func FromModelProfile(mp models.Profile, lang string) Profile {
 	return p
 }
 
-func containsAny(s string, subs []string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
-}

@@ -194,11 +194,9 @@ func (rn *run) setup(ctx context.Context) error {
 		if profiles == nil {
 			profiles = models.Builtins()
 		}
+		// One inference, in models: the matched profile carries the
+		// template's tags (or the chat path) where it sets none.
 		rn.prof = FromModelProfile(models.Match(q.Model, show, profiles), rn.lang)
-		if rn.prof.ThinkOpen == "" && !rn.prof.Chat {
-			inf := InferProfile(show.Template, show.Capabilities, show.Details.Family)
-			rn.prof.ThinkOpen, rn.prof.ThinkClose, rn.prof.Chat = inf.ThinkOpen, inf.ThinkClose, inf.Chat
-		}
 		if show.Renderer != "" {
 			rn.prof.Chat = true // the server renders with Go code we cannot run
 		}
