@@ -14,6 +14,7 @@ import (
 	"github.com/ollama/ollama/readline"
 
 	"github.com/rein-dev/rein/budget"
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/runner"
 )
@@ -23,7 +24,7 @@ import (
 // applies the budgets; /set changes them between turns; Ctrl-C stops the
 // turn in progress and keeps the chat.
 func chatLoop(ctx context.Context, opts *RunOptions, client runner.Backend, req *runner.Request) error {
-	in, err := openChatInput(opts.IO)
+	in, err := term.OpenChatInput(opts.IO)
 	if err != nil {
 		return err
 	}
@@ -38,7 +39,7 @@ type chatSession struct {
 	client runner.Backend
 	// req holds the settings the turns run with; /set changes it.
 	req    *runner.Request
-	in     chatInput
+	in     term.ChatInput
 	errOut io.Writer
 	// history is the conversation so far, a user and an assistant message
 	// a turn.
@@ -56,7 +57,7 @@ type chatSession struct {
 	stopTurn context.CancelFunc // the turn in progress; nil between turns
 }
 
-func newChatSession(opts *RunOptions, client runner.Backend, req *runner.Request, in chatInput) *chatSession {
+func newChatSession(opts *RunOptions, client runner.Backend, req *runner.Request, in term.ChatInput) *chatSession {
 	s := &chatSession{
 		opts: opts, client: client, req: req, in: in, errOut: opts.IO.ErrOut,
 		setBy: map[string]string{}, profiles: userProfiles,

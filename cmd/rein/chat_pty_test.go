@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/rein-dev/rein/internal/term"
 )
 
 // Waits of the terminal tests: a turn of a scripted model takes well under
@@ -152,7 +154,7 @@ func testChatPTY(t *testing.T, bin string) {
 	if p0, p1 := metric(recs[0], "prompt_tokens"), metric(recs[1], "prompt_tokens"); p1 < p0+10 {
 		t.Errorf("second turn's prompt has %v tokens, the first's %v: the conversation was not carried", p1, p0)
 	}
-	if b, err := os.ReadFile(filepath.Join(state, "rein", chatHistoryFileName)); err != nil || !strings.Contains(string(b), question) {
+	if b, err := os.ReadFile(filepath.Join(state, "rein", term.ChatHistoryFileName)); err != nil || !strings.Contains(string(b), question) {
 		t.Errorf("chat history in rein's state folder: %q (%v)", b, err)
 	}
 	if _, err := os.Stat(filepath.Join(home, ".ollama")); !errors.Is(err, os.ErrNotExist) {

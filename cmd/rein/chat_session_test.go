@@ -56,7 +56,7 @@ func TestChatSession(t *testing.T) {
 	f := &fakeTurns{it: ios.Interrupt}
 	opts := &RunOptions{IO: ios, changed: map[string]bool{"loop": true}}
 	req := &runner.Request{Model: "m", Think: budget.Ptr(true), Budgets: budget.Budgets{Loop: budget.Ptr(0)}}
-	s := newChatSession(opts, nil, req, newLinesInput(ios.In, ios.ErrOut))
+	s := newChatSession(opts, nil, req, term.NewLinesInput(ios.In, ios.ErrOut))
 	s.run = f.run
 	if err := s.loop(context.Background()); err != nil {
 		t.Fatal(err)
@@ -117,7 +117,7 @@ func TestChatEOF(t *testing.T) {
 	for _, in := range []string{"", "/set max-steps 2\n", "\"\"\"half a\nmessage\n"} {
 		ios, _, _ := testStreams(in)
 		f := &fakeTurns{}
-		s := newChatSession(&RunOptions{IO: ios}, nil, &runner.Request{Model: "m"}, newLinesInput(ios.In, ios.ErrOut))
+		s := newChatSession(&RunOptions{IO: ios}, nil, &runner.Request{Model: "m"}, term.NewLinesInput(ios.In, ios.ErrOut))
 		s.run = f.run
 		if err := s.loop(context.Background()); err != nil || len(f.reqs) != 0 {
 			t.Errorf("input %q: error %v, %d turns", in, err, len(f.reqs))
@@ -161,7 +161,7 @@ func TestChatShow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newChatSession(opts, showBackend{}, req, newLinesInput(ios.In, ios.ErrOut))
+	s := newChatSession(opts, showBackend{}, req, term.NewLinesInput(ios.In, ios.ErrOut))
 	s.profiles = func() ([]models.Profile, error) {
 		ps := models.Builtins()
 		for i := range ps {
@@ -185,8 +185,8 @@ func TestChatHistoryFile(t *testing.T) {
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_STATE_HOME", state)
 	t.Setenv("OLLAMA_NOHISTORY", "")
-	path := chatHistoryPath()
-	if want := filepath.Join(state, "rein", chatHistoryFileName); path != want {
+	path := term.ChatHistoryPath()
+	if want := filepath.Join(state, "rein", term.ChatHistoryFileName); path != want {
 		t.Fatalf("history in %s, want %s", path, want)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -195,7 +195,7 @@ func TestChatHistoryFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("first\n\nsecond\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h, err := loadChatHistory(path)
+	h, err := term.LoadChatHistory(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,10 +211,10 @@ func TestChatHistoryFile(t *testing.T) {
 		t.Errorf("~/.ollama was touched: %v", err)
 	}
 	t.Setenv("OLLAMA_NOHISTORY", "1")
-	if p := chatHistoryPath(); p != "" {
+	if p := term.ChatHistoryPath(); p != "" {
 		t.Errorf("OLLAMA_NOHISTORY: history in %q, want none", p)
 	}
-	none, err := loadChatHistory("")
+	none, err := term.LoadChatHistory("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -130,7 +130,7 @@ func TestContextChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := countLoads(s)
-	cs := newChatSession(opts, s.Client, req, newLinesInput(ios.In, ios.ErrOut))
+	cs := newChatSession(opts, s.Client, req, term.NewLinesInput(ios.In, ios.ErrOut))
 	if err := cs.loop(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package term
 
 import (
 	"bufio"
@@ -12,11 +12,12 @@ import (
 	"github.com/emirpasic/gods/v2/lists/arraylist"
 	"github.com/ollama/ollama/envconfig"
 	"github.com/ollama/ollama/readline"
-	"golang.org/x/term"
+
+	"github.com/rein-dev/rein/runlog"
 )
 
-// chatInput is where the chat reads its lines.
-type chatInput interface {
+// ChatInput is where the chat reads its lines.
+type ChatInput interface {
 	// Readline reads one line: readline.ErrInterrupt on Ctrl-C, io.EOF on
 	// Ctrl-D or at the end of the input.
 	Readline() (string, error)
@@ -36,32 +37,32 @@ const (
 	chatAltPrompt       = "... "
 	chatPlaceholder     = "Send a message (/? for help)"
 	chatAltPlaceholder  = `Press Enter to send`
-	chatHistoryFileName = "chat_history"
+	ChatHistoryFileName = "chat_history"
 	chatHistoryLimit    = 100
 )
 
-// openChatInput returns ollama's line editor (line editing, history,
+// OpenChatInput returns ollama's line editor (line editing, history,
 // bracketed paste) when ios.In is the process's terminal, and plain lines
 // read from ios.In otherwise (tests).
-func openChatInput(ios *IOStreams) (chatInput, error) {
-	if f, ok := ios.In.(*os.File); ok && f == os.Stdin && term.IsTerminal(int(f.Fd())) {
-		return newTerminalInput(ios.Out, chatHistoryPath())
+func OpenChatInput(ios *IOStreams) (ChatInput, error) {
+	if f, ok := ios.In.(*os.File); ok && f == os.Stdin && IsTerminal(f) {
+		return newTerminalInput(ios.Out, ChatHistoryPath())
 	}
-	return newLinesInput(ios.In, ios.ErrOut), nil
+	return NewLinesInput(ios.In, ios.ErrOut), nil
 }
 
-// chatHistoryPath is where the chat keeps the lines typed at its prompt:
+// ChatHistoryPath is where the chat keeps the lines typed at its prompt:
 // rein's state folder, never ollama's history; "" (no file) when there is
 // no state folder or OLLAMA_NOHISTORY is set.
-func chatHistoryPath() string {
+func ChatHistoryPath() string {
 	if envconfig.NoHistory() {
 		return ""
 	}
-	dir := stateDir()
+	dir := runlog.StateDir()
 	if dir == "" {
 		return ""
 	}
-	return filepath.Join(dir, chatHistoryFileName)
+	return filepath.Join(dir, ChatHistoryFileName)
 }
 
 // terminalInput is ollama's readline on stdin, as `ollama run` uses it
@@ -79,7 +80,7 @@ func newTerminalInput(out io.Writer, path string) (*terminalInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := loadChatHistory(path)
+	h, err := LoadChatHistory(path)
 	if err != nil {
 		return nil, err
 	}
@@ -100,9 +101,9 @@ func (t *terminalInput) SetContinue(on bool)       { t.rl.Prompt.UseAlt = on }
 func (t *terminalInput) Pasting() bool             { return t.rl.Pasting }
 func (t *terminalInput) Close()                    { fmt.Fprint(t.out, readline.EndBracketedPaste) }
 
-// loadChatHistory returns a readline history kept in path, with the lines
+// LoadChatHistory returns a readline history kept in path, with the lines
 // already there; with path "" it keeps nothing on disk.
-func loadChatHistory(path string) (*readline.History, error) {
+func LoadChatHistory(path string) (*readline.History, error) {
 	h := &readline.History{Buf: arraylist.New[string](), Limit: chatHistoryLimit, Filename: path}
 	if path == "" {
 		return h, nil // Enabled false: Save writes nothing
@@ -131,7 +132,7 @@ type linesInput struct {
 	alt bool
 }
 
-func newLinesInput(r io.Reader, w io.Writer) *linesInput {
+func NewLinesInput(r io.Reader, w io.Writer) *linesInput {
 	in := bufio.NewScanner(r)
 	in.Buffer(make([]byte, 1<<20), 1<<20)
 	return &linesInput{in: in, w: w}
