@@ -67,14 +67,16 @@ type passTimer struct {
 	busy     bool      // a chunk is being handled
 	done     bool      // the stream call returned
 	idleAt   time.Time // when the silence becomes too long, zero for never
-	budgetAt time.Time // the time budget's deadline, zero for none
+	budgetAt time.Time // the time budget's deadline (real clock), zero for none
+	runAt    time.Time // the same deadline on the run's clock (Runner.Now)
+	now      func() time.Time
 	cutIdle  bool      // a silence cuts (a time budget is set, and thinking)
 	fired    fireKind
 }
 
 // startTimer returns the timer of a pass whose stream cancel closes.
 func (rn *run) startTimer(cancel context.CancelFunc) *passTimer {
-	return &passTimer{cancel: cancel, idle: idleTimeout()}
+	return &passTimer{cancel: cancel, idle: idleTimeout(), now: rn.r.now}
 }
 
 // enter is called when a chunk comes; false means the timer has fired and
@@ -93,16 +95,14 @@ func (t *passTimer) enter() bool {
 // timer is set from the run's state.
 func (t *passTimer) leave(rn *run) {
 	now := time.Now()
-	var budgetAt time.Time
+	var budgetAt, runAt time.Time
 	timed := false
 	if d := rn.lim.MaxThinkTime; d > 0 && rn.stop == stopNone && rn.state().Thinking() {
 		timed = true
-		// The timer runs on the real clock: on a clock of the caller's
-		// (Runner.Now, a test's) the budget is the hook's alone.
-		if rn.r.Now == nil && rn.thinkTimed > 0 && rn.thinkPassN == len(rn.rec.Passes) {
+		if rn.thinkTimed > 0 && rn.thinkPassN == len(rn.rec.Passes) {
 			// The clock runs from the last thinking token of this pass.
-			since := rn.elapsed() - rn.thinkLast
-			budgetAt = now.Add(d - rn.thinkSpent - since)
+			left := d - rn.thinkSpent - (rn.elapsed() - rn.thinkLast)
+			budgetAt, runAt = now.Add(left), rn.r.now().Add(left)
 		}
 	}
 	final := rn.done // the pass's last chunk: nothing more to wait for
@@ -118,7 +118,7 @@ func (t *passTimer) leave(rn *run) {
 		}
 		return
 	}
-	t.budgetAt, t.cutIdle = budgetAt, timed
+	t.budgetAt, t.runAt, t.cutIdle = budgetAt, runAt, timed
 	t.idleAt = time.Time{}
 	if t.idle > 0 {
 		t.idleAt = now.Add(t.idle)
@@ -158,6 +158,13 @@ func (t *passTimer) fire() {
 		return // leave or stop sets it again
 	}
 	now := time.Now()
+	if !t.budgetAt.IsZero() && !now.Before(t.budgetAt) {
+		if left := t.runAt.Sub(t.now()); left > 0 {
+			// The run's clock is a caller's (a test's) and has not
+			// reached the deadline: wait for it.
+			t.budgetAt = now.Add(left)
+		}
+	}
 	switch {
 	case !t.budgetAt.IsZero() && !now.Before(t.budgetAt):
 		t.fired = fireTime
@@ -167,7 +174,7 @@ func (t *passTimer) fire() {
 			t.fired = fireTime
 		}
 	default:
-		t.arm(now) // a timer reset as it fired
+		t.arm(now) // not yet: a timer reset as it fired, or a caller's clock
 		return
 	}
 	t.cancel()

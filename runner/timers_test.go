@@ -136,3 +136,30 @@ func TestTimerQuietOnFinishedStreams(t *testing.T) {
 		}
 	}
 }
+
+// The deadline is on the run's clock: a caller's clock that stands still
+// during a stall does not reach it (the fake's ticks come with chunks
+// only), so only the silence ends the pass, as a time cut.
+func TestTimerOnCallersClock(t *testing.T) {
+	old := idleTimeout
+	idleTimeout = func() time.Duration { return 700 * time.Millisecond }
+	t.Cleanup(func() { idleTimeout = old })
+	m := defaultModel()
+	m.blockAfter = 3
+	f := newFakeServer(t, m)
+	r, _ := newTestRunner(f)
+	q := thinkReq()
+	q.Budgets.MaxThinkTime = budget.Ptr(50 * time.Millisecond)
+	start := time.Now()
+	rec, err := r.Run(context.Background(), q)
+	took := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.CutReason != hooks.ReasonTime || rec.Answer != "Final answer: 4." {
+		t.Errorf("cut %q answer %q, want a time cut and the resume's answer", rec.CutReason, rec.Answer)
+	}
+	if took < 700*time.Millisecond {
+		t.Errorf("took %v: the deadline fired on the real clock, not the run's", took)
+	}
+}
