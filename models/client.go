@@ -34,7 +34,9 @@ type Timeouts struct {
 	// the model and evaluated the prompt: that can take minutes.
 	Stream time.Duration
 	// Idle bounds the silence between two reads of a response's body, once
-	// its headers came: a stream that stops sending mid-way.
+	// its headers came: a stream that stops sending mid-way. Pull, push and
+	// create are left out: they have long silent phases (a digest's
+	// verification, a quantization) that the user watches.
 	Idle time.Duration
 }
 
@@ -176,14 +178,21 @@ func (e *TimeoutError) Temporary() bool { return false }
 var streamPaths = []string{"/api/generate", "/api/chat", "/api/embed", "/api/embeddings", "/api/pull", "/api/push", "/api/create",
 	"/v1/chat/completions", "/v1/completions", "/v1/embeddings"}
 
-func isStream(path string) bool {
-	for _, p := range streamPaths {
+// quietPaths are streams with long silent phases that a user watches: a
+// pull verifies a digest, a create quantizes, without a word for minutes.
+// The idle limit does not apply to them.
+var quietPaths = []string{"/api/pull", "/api/push", "/api/create"}
+
+func hasSuffix(path string, paths []string) bool {
+	for _, p := range paths {
 		if strings.HasSuffix(path, p) {
 			return true
 		}
 	}
 	return false
 }
+
+func isStream(path string) bool { return hasSuffix(path, streamPaths) }
 
 type boundedTransport struct {
 	base http.RoundTripper
@@ -229,7 +238,7 @@ func (b *boundedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		cancel()
 		return nil, err
 	}
-	if b.t.Idle <= 0 {
+	if b.t.Idle <= 0 || hasSuffix(req.URL.Path, quietPaths) {
 		resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
 		return resp, nil
 	}

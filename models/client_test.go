@@ -144,6 +144,9 @@ func TestClientStreamLimits(t *testing.T) {
 		{"silent mid-stream", 0, []string{chunk, chunk, chunk}, 5 * time.Second,
 			Timeouts{Describe: time.Second, Stream: time.Second, Idle: 300 * time.Millisecond}, "idle", 3},
 		{"no limits", 100 * time.Millisecond, []string{chunk, final}, 0, Timeouts{}, "", 2},
+		// A pull's silent phases (a digest's verification) are no stall.
+		{"a quiet pull", 0, []string{chunk}, 600 * time.Millisecond,
+			Timeouts{Describe: time.Second, Stream: time.Second, Idle: 200 * time.Millisecond}, "", 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -152,7 +155,12 @@ func TestClientStreamLimits(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			n := 0
-			err := c.Generate(ctx, &api.GenerateRequest{Model: "m"}, func(api.GenerateResponse) error { n++; return nil })
+			var err error
+			if strings.Contains(tc.name, "pull") {
+				err = c.Pull(ctx, &api.PullRequest{Model: "m"}, func(api.ProgressResponse) error { n++; return nil })
+			} else {
+				err = c.Generate(ctx, &api.GenerateRequest{Model: "m"}, func(api.GenerateResponse) error { n++; return nil })
+			}
 			if n != tc.wantChunk {
 				t.Errorf("got %d chunks, want %d", n, tc.wantChunk)
 			}
