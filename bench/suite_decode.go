@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/rein-dev/rein/internal/yamlpos"
 )
 
 // A suite file is decoded by yaml.v3 into the raw types below, with
@@ -95,14 +97,6 @@ func (m *promptMap) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// node is what a yaml.v2-style unmarshaler gets of its own node.
-type node struct{ n *yaml.Node }
-
-func (g *node) UnmarshalYAML(n *yaml.Node) error {
-	g.n = n
-	return nil
-}
-
 // place is where a suite, a case or a check was, and the problems the
 // decoder found inside it.
 type place struct {
@@ -117,16 +111,16 @@ type place struct {
 // decodeMapping decodes a mapping into v (a pointer to the plain type
 // behind the unmarshaler) and keeps the decoder's problems in p.
 func (p *place) decodeMapping(unmarshal func(any) error, v any) error {
-	var g node
-	if err := unmarshal(&g); err != nil || g.n == nil {
+	n, err := yamlpos.Node(unmarshal)
+	if err != nil || n == nil {
 		return err
 	}
-	p.line = g.n.Line
-	if g.n.Kind != yaml.MappingNode {
-		p.got = kindName(g.n)
+	p.line = n.Line
+	if n.Kind != yaml.MappingNode {
+		p.got = kindName(n)
 		return nil
 	}
-	err := unmarshal(v)
+	err = unmarshal(v)
 	var te *yaml.TypeError
 	switch {
 	case errors.As(err, &te):
@@ -138,12 +132,12 @@ func (p *place) decodeMapping(unmarshal func(any) error, v any) error {
 		// A key given twice stops yaml.v3 decoding the mapping; the keys
 		// and the id are read from the node, for the errors only.
 		seen := map[string]bool{}
-		for i := 0; i+1 < len(g.n.Content); i += 2 {
-			key := g.n.Content[i].Value
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
 			p.aborted = p.aborted || seen[key]
 			seen[key] = true
 			if key == "id" {
-				p.id = g.n.Content[i+1].Value
+				p.id = n.Content[i+1].Value
 			}
 		}
 	}
@@ -169,20 +163,20 @@ type caseList struct {
 }
 
 func (l *caseList) UnmarshalYAML(unmarshal func(any) error) error {
-	var g node
-	if err := unmarshal(&g); err != nil || g.n == nil {
+	n, err := yamlpos.Node(unmarshal)
+	if err != nil || n == nil {
 		return err
 	}
-	l.Line = g.n.Line
-	if g.n.Kind != yaml.SequenceNode {
-		l.Got = kindName(g.n)
+	l.Line = n.Line
+	if n.Kind != yaml.SequenceNode {
+		l.Got = kindName(n)
 		return nil
 	}
-	if len(g.n.Content) == 0 {
+	if len(n.Content) == 0 {
 		l.Got = "an empty list"
 		return nil
 	}
-	l.Nulls = nullLines(g.n)
+	l.Nulls = nullLines(n)
 	return unmarshal(&l.Items)
 }
 
@@ -246,28 +240,17 @@ func (k *checker) errf(line int, format string, a ...any) {
 	k.errs = append(k.errs, &SuiteError{k.file, line, fmt.Sprintf(format, a...)})
 }
 
-var (
-	issueLineRE    = regexp.MustCompile(`^line (\d+): (.*)$`)
-	issueUnknownRE = regexp.MustCompile(`^field (.*) not found in type `)
-	issueTwiceRE   = regexp.MustCompile(`^(?:mapping key "(.*)" already defined|field (.*) already set in type)`)
-)
-
 // issues reports the decoder's problems inside a place, as
 // `what: unknown key "x"` and `what: key "x" given twice`.
 func (k *checker) issues(p place, what string) {
-	for _, is := range p.issues {
-		line := 0
-		if m := issueLineRE.FindStringSubmatch(is); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			is = m[2]
-		}
-		switch m, t := issueUnknownRE.FindStringSubmatch(is), issueTwiceRE.FindStringSubmatch(is); {
-		case m != nil:
-			k.errf(line, "%s: unknown key %q", what, m[1])
-		case t != nil:
-			k.errf(line, "%s: key %q given twice", what, t[1]+t[2])
+	for _, s := range p.issues {
+		switch is := yamlpos.ParseIssue(s); {
+		case is.Unknown != "":
+			k.errf(is.Line, "%s: unknown key %q", what, is.Unknown)
+		case is.Twice != "":
+			k.errf(is.Line, "%s: key %q given twice", what, is.Twice)
 		default:
-			k.errf(line, "%s: %s", what, is)
+			k.errf(is.Line, "%s: %s", what, is.Msg)
 		}
 	}
 }

@@ -1,8 +1,10 @@
 package models
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -13,7 +15,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/rein-dev/rein/budget"
-	"github.com/rein-dev/rein/hooks"
 )
 
 // ProfilesFile is the name of the user's profile file in ConfigDir.
@@ -49,12 +50,13 @@ func LoadProfiles() (profiles []Profile, path string, err error) {
 // profiles. A missing file gives the built-ins and path "".
 //
 // The file holds a list of profiles under `profiles:`. An entry whose name
-// is a built-in's changes the fields it sets and keeps the others: options
-// and budget_messages merge key by key (a null value removes a key), every
-// other field is replaced. An entry with a new name adds a profile, which
-// starts from the generic profile's defaults and is matched before the
-// built-ins. Unknown fields are errors, and every error names the file, the
-// line and the field.
+// is a built-in's changes the fields it sets and keeps the others:
+// options, budget_messages and budgets merge key by key (a null value
+// removes a key; `budgets: null` clears them all), every other field is
+// replaced. An entry with a new name adds a profile, which starts from the
+// generic profile's defaults and is matched before the built-ins. Unknown
+// fields, keys given twice and a name given twice are errors, and every
+// error names the file, the line and the field.
 func LoadProfilesFrom(path string) (profiles []Profile, read string, err error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -72,69 +74,74 @@ func LoadProfilesFrom(path string) (profiles []Profile, read string, err error) 
 
 // ParseProfiles applies a profile file's contents to base (see
 // LoadProfilesFrom); file names the file in errors and in the Source of the
-// profiles it touches.
+// profiles it touches. The file is decoded by yaml.v3 (profiles_decode.go);
+// the first problem is the error.
 func ParseProfiles(file string, data []byte, base []Profile) ([]Profile, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fileSyntaxError(file, err)
-	}
 	out := make([]Profile, len(base))
 	for i, p := range base {
 		out[i] = p.Clone()
 	}
-	if len(doc.Content) == 0 {
+	k := &checker{file: file}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var raw rawFile
+	var te *yaml.TypeError
+	if err := dec.Decode(&raw); errors.Is(err, io.EOF) {
 		return out, nil // empty file
+	} else if errors.As(err, &te) && len(te.Errors) > 0 {
+		return nil, k.issue(te.Errors, "", "")
+	} else if err != nil {
+		return nil, fileSyntaxError(file, err)
 	}
-	d := &decoder{file: file}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode {
-		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-			return out, nil
-		}
-		return nil, d.errorf(root, "", "want a mapping with a `profiles` list, not %s", kindName(root))
+	at := raw.at
+	switch {
+	case at.line == 0:
+		return out, nil // null
+	case at.got != "":
+		return nil, k.errorf(at.line, "", "want a mapping with a `profiles` list, not %s", at.got)
+	}
+	if err := k.issue(at.issues, "", "`profiles`"); err != nil {
+		return nil, err
+	}
+	list := raw.Profiles
+	if list.Got != "" {
+		return nil, k.errorf(list.Line, "profiles", "want a list of profiles, not %s", list.Got)
 	}
 	var added []Profile
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], root.Content[i+1]
-		if k.Value != "profiles" {
-			return nil, d.errorf(k, k.Value, "unknown field (want `profiles`)")
+	seen := map[string]bool{}
+	for j := range list.Items {
+		field := fmt.Sprintf("profiles[%d]", j)
+		rp := list.Items[j]
+		line := list.Line
+		if j < len(list.Lines) {
+			line = list.Lines[j]
 		}
-		if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
-			continue
+		name, err := k.profileName(rp, field, line)
+		if err != nil {
+			return nil, err
 		}
-		if v.Kind != yaml.SequenceNode {
-			return nil, d.errorf(v, "profiles", "want a list of profiles, not %s", kindName(v))
+		if seen[name] {
+			return nil, k.errorf(rp.Name.Line, field+".name", "profile %q is given twice", name)
 		}
-		seen := map[string]bool{}
-		for j, item := range v.Content {
-			field := fmt.Sprintf("profiles[%d]", j)
-			name, err := d.profileName(item, field)
-			if err != nil {
-				return nil, err
-			}
-			if seen[name] {
-				return nil, d.errorf(item, field+".name", "profile %q is given twice", name)
-			}
-			seen[name] = true
-			idx := slices.IndexFunc(out, func(p Profile) bool { return p.Name == name })
-			var p Profile
-			if idx >= 0 {
-				p = out[idx]
-			} else {
-				p = newProfile(name)
-			}
-			if err := d.profile(item, field, &p); err != nil {
-				return nil, err
-			}
-			p.Source = file
-			if err := d.check(item, field, p); err != nil {
-				return nil, err
-			}
-			if idx >= 0 {
-				out[idx] = p
-			} else {
-				added = append(added, p)
-			}
+		seen[name] = true
+		idx := slices.IndexFunc(out, func(p Profile) bool { return p.Name == name })
+		var p Profile
+		if idx >= 0 {
+			p = out[idx]
+		} else {
+			p = newProfile(name)
+		}
+		if err := k.profile(rp, field, &p); err != nil {
+			return nil, err
+		}
+		p.Source = file
+		if err := k.check(rp, field, p); err != nil {
+			return nil, err
+		}
+		if idx >= 0 {
+			out[idx] = p
+		} else {
+			added = append(added, p)
 		}
 	}
 	return append(added, out...), nil
@@ -148,7 +155,8 @@ func newProfile(name string) Profile {
 	return p
 }
 
-type decoder struct{ file string }
+// checker applies the decoded file to the profiles, one check at a time.
+type checker struct{ file string }
 
 // ProfileError is an error in a profile file: the file, the line and the
 // field it is about.
@@ -166,8 +174,8 @@ func (e *ProfileError) Error() string {
 	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Field, e.Msg)
 }
 
-func (d *decoder) errorf(n *yaml.Node, field, format string, a ...any) error {
-	return &ProfileError{File: d.file, Line: n.Line, Field: field, Msg: fmt.Sprintf(format, a...)}
+func (k *checker) errorf(line int, field, format string, a ...any) error {
+	return &ProfileError{File: k.file, Line: line, Field: field, Msg: fmt.Sprintf(format, a...)}
 }
 
 // fileSyntaxError turns yaml's "yaml: line 3: ..." into a ProfileError.
@@ -178,83 +186,97 @@ func fileSyntaxError(file string, err error) error {
 		_, msg, _ = strings.Cut(msg, ":")
 		msg = strings.TrimSpace(msg)
 	}
-	return &ProfileError{File: file, Line: line, Msg: "invalid YAML: " + msg}
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
-	}
-	switch n.Tag {
-	case "!!null":
-		return "nothing"
-	case "!!str":
-		return fmt.Sprintf("the string %q", n.Value)
-	}
-	return fmt.Sprintf("%s %s", strings.TrimPrefix(n.Tag, "!!"), n.Value)
+	return &ProfileError{File: file, Line: line, Msg: "invalid YAML: " + oneLine(msg)}
 }
 
 var profileFields = []string{"name", "match", "think_open", "think_close", "system", "options", "budget_messages", "step_split", "think_off", "think_levels", "chat", "budgets"}
 
-func (d *decoder) profileName(n *yaml.Node, field string) (string, error) {
-	if n.Kind != yaml.MappingNode {
-		return "", d.errorf(n, field, "want a profile (a mapping), not %s", kindName(n))
+// profileName checks that an entry of the list is a profile and returns
+// its name; line is the entry's line.
+func (k *checker) profileName(rp *rawProfile, field string, line int) (string, error) {
+	if rp == nil {
+		return "", k.errorf(line, field, "want a profile (a mapping), not nothing")
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == "name" {
-			s, err := d.str(n.Content[i+1], field+".name")
-			if err != nil {
-				return "", err
-			}
-			if strings.TrimSpace(s) == "" {
-				return "", d.errorf(n.Content[i+1], field+".name", "empty name")
-			}
-			return s, nil
-		}
+	at := rp.at
+	if at.got != "" {
+		return "", k.errorf(at.line, field, "want a profile (a mapping), not %s", at.got)
 	}
-	return "", d.errorf(n, field+".name", "missing: every profile needs a name")
+	if err := k.issue(at.issues, field, "one of "+strings.Join(profileFields, ", ")); err != nil {
+		return "", err
+	}
+	v := at.value("name", rp.Name)
+	if v.Line == 0 {
+		return "", k.errorf(at.line, field+".name", "missing: every profile needs a name")
+	}
+	s, err := k.str(v, field+".name")
+	if err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(s) == "" {
+		return "", k.errorf(v.Line, field+".name", "empty name")
+	}
+	return s, nil
 }
 
-func (d *decoder) profile(n *yaml.Node, field string, p *Profile) error {
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		f := field + "." + k.Value
-		var err error
-		switch k.Value {
-		case "name":
-		case "match":
-			err = d.match(v, f, &p.Match)
-		case "think_open":
-			p.ThinkOpen, err = d.str(v, f)
-		case "think_close":
-			p.ThinkClose, err = d.str(v, f)
-		case "system":
-			p.System, err = d.str(v, f)
-		case "step_split":
-			if p.StepSplit, err = d.str(v, f); err == nil && !slices.Contains(stepSplits, p.StepSplit) {
-				err = d.errorf(v, f, "%q is not a step split (want %s)", p.StepSplit, strings.Join(stepSplits, ", "))
-			}
-		case "think_levels":
-			p.ThinkLevels, err = d.strs(v, f)
-		case "chat":
-			p.Chat, err = d.boolean(v, f)
-		case "think_off":
-			err = d.thinkOff(v, f, &p.ThinkOff)
-		case "options":
-			err = d.options(v, f, p)
-		case "budget_messages":
-			err = d.budgets(v, f, p)
-		case "budgets":
-			err = d.limits(v, f, &p.Budgets)
-		default:
-			err = d.errorf(k, f, "unknown field (want one of %s)", strings.Join(profileFields, ", "))
+// profile applies the fields an entry sets to p.
+func (k *checker) profile(rp *rawProfile, field string, p *Profile) error {
+	at := rp.at
+	for _, f := range []struct {
+		key string
+		v   value
+		to  *string
+	}{
+		{"think_open", rp.ThinkOpen, &p.ThinkOpen},
+		{"think_close", rp.ThinkClose, &p.ThinkClose},
+		{"system", rp.System, &p.System},
+		{"step_split", rp.StepSplit, &p.StepSplit},
+	} {
+		v := at.value(f.key, f.v)
+		if v.Line == 0 {
+			continue
 		}
+		s, err := k.str(v, field+"."+f.key)
 		if err != nil {
+			return err
+		}
+		if f.to == &p.StepSplit && !slices.Contains(stepSplits, s) {
+			return k.errorf(v.Line, field+".step_split", "%q is not a step split (want %s)", s, strings.Join(stepSplits, ", "))
+		}
+		*f.to = s
+	}
+	if l := rp.ThinkLevels; l.Line > 0 || at.nulls["think_levels"] > 0 {
+		var err error
+		if p.ThinkLevels, err = k.strs(l, field+".think_levels"); err != nil {
+			return err
+		}
+	}
+	if v := at.value("chat", rp.Chat); v.Line > 0 {
+		if v.Tag != "!!bool" || v.node.Decode(&p.Chat) != nil {
+			return k.errorf(v.Line, field+".chat", "want true or false, not %s", v.Got)
+		}
+	}
+	if null := at.nulls["match"]; rp.Match.at.line > 0 || null > 0 {
+		if err := k.match(rp.Match, field+".match", null, &p.Match); err != nil {
+			return err
+		}
+	}
+	if null := at.nulls["think_off"]; rp.ThinkOff.at.line > 0 || null > 0 {
+		if err := k.thinkOff(rp.ThinkOff, field+".think_off", null, &p.ThinkOff); err != nil {
+			return err
+		}
+	}
+	if null := at.nulls["options"]; rp.Options.Line > 0 || null > 0 {
+		if err := k.options(rp.Options, field+".options", null, p); err != nil {
+			return err
+		}
+	}
+	if null := at.nulls["budget_messages"]; rp.BudgetMessages.Line > 0 || null > 0 {
+		if err := k.budgetMessages(rp.BudgetMessages, field+".budget_messages", null, p); err != nil {
+			return err
+		}
+	}
+	if null := at.nulls["budgets"]; rp.Budgets.Line > 0 || null > 0 {
+		if err := k.limits(rp.Budgets, field+".budgets", null, &p.Budgets); err != nil {
 			return err
 		}
 	}
@@ -262,142 +284,165 @@ func (d *decoder) profile(n *yaml.Node, field string, p *Profile) error {
 }
 
 // check validates a profile once the file's fields are applied.
-func (d *decoder) check(n *yaml.Node, field string, p Profile) error {
+func (k *checker) check(rp *rawProfile, field string, p Profile) error {
+	at := rp.at
 	if (p.ThinkOpen == "") != (p.ThinkClose == "") {
-		missing, set := field+".think_close", field+".think_open"
+		missing, set, v := "think_close", "think_open", rp.ThinkOpen
 		if p.ThinkOpen == "" {
-			missing, set = set, missing
+			missing, set, v = set, missing, rp.ThinkClose
 		}
-		return d.errorf(d.at(n, set), missing, "think_open and think_close go together: set both or neither")
+		return k.errorf(orLine(at.value(set, v).Line, at.line), field+"."+missing, "think_open and think_close go together: set both or neither")
 	}
 	if p.BudgetMessages["en"] == "" {
-		return d.errorf(d.at(n, field+".budget_messages"), field+".budget_messages", `an "en" message is required`)
+		return k.errorf(orLine(rp.BudgetMessages.Line, at.line), field+".budget_messages", `an "en" message is required`)
 	}
 	return nil
 }
 
-// at returns the value node of a field of a profile's mapping, or the
-// mapping itself.
-func (d *decoder) at(n *yaml.Node, field string) *yaml.Node {
-	key := field[strings.LastIndexByte(field, '.')+1:]
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
+// cmpLine is line, else the line of what holds it.
+func orLine(line, outer int) int {
+	if line > 0 {
+		return line
 	}
-	return n
+	return outer
 }
 
-func (d *decoder) match(n *yaml.Node, field string, m *MatchRule) error {
-	if n.Kind != yaml.MappingNode {
-		return d.errorf(n, field, "want a mapping (families, names, template_contains), not %s", kindName(n))
+// mapping checks a mapping of fixed keys given at field: null is the line
+// of a null one; want names its keys.
+func (k *checker) mapping(at place, field string, null int, want string) error {
+	switch {
+	case null > 0:
+		return k.errorf(null, field, "want a mapping (%s), not nothing", want)
+	case at.got != "":
+		return k.errorf(at.line, field, "want a mapping (%s), not %s", want, at.got)
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		f := field + "." + k.Value
-		var err error
-		switch k.Value {
-		case "families":
-			m.Families, err = d.strs(v, f)
-		case "names":
-			if m.Names, err = d.strs(v, f); err == nil {
-				for j, pat := range m.Names {
-					if _, perr := path.Match(strings.ToLower(pat), ""); perr != nil {
-						return d.errorf(v.Content[j], f, "bad pattern %q: %v", pat, perr)
-					}
+	return k.issue(at.issues, field, want)
+}
+
+func (k *checker) match(rm rawMatch, field string, null int, m *MatchRule) error {
+	at := rm.at
+	if err := k.mapping(at, field, null, "families, names or template_contains"); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		key string
+		l   values
+		to  *[]string
+	}{
+		{"families", rm.Families, &m.Families},
+		{"names", rm.Names, &m.Names},
+		{"template_contains", rm.TemplateContains, &m.TemplateContains},
+	} {
+		if f.l.Line == 0 && at.nulls[f.key] == 0 {
+			continue
+		}
+		ss, err := k.strs(f.l, field+"."+f.key)
+		if err != nil {
+			return err
+		}
+		if f.to == &m.Names {
+			for j, pat := range ss {
+				if _, perr := path.Match(strings.ToLower(pat), ""); perr != nil {
+					return k.errorf(orLine(f.l.Items[j].line(), f.l.Line), field+".names", "bad pattern %q: %v", pat, perr)
 				}
 			}
-		case "template_contains":
-			m.TemplateContains, err = d.strs(v, f)
-		default:
-			err = d.errorf(k, f, "unknown field (want families, names or template_contains)")
 		}
-		if err != nil {
-			return err
-		}
+		*f.to = ss
 	}
 	return nil
 }
 
-func (d *decoder) thinkOff(n *yaml.Node, field string, t *ThinkOff) error {
-	if n.Kind != yaml.MappingNode {
-		return d.errorf(n, field, "want a mapping (how, suffix, on_suffix), not %s", kindName(n))
+func (k *checker) thinkOff(rt rawThinkOff, field string, null int, t *ThinkOff) error {
+	at := rt.at
+	if err := k.mapping(at, field, null, "how, suffix or on_suffix"); err != nil {
+		return err
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		f := field + "." + k.Value
-		var err error
-		switch k.Value {
-		case "how":
-			t.How, err = d.str(v, f)
-			if err == nil && t.How != "" && t.How != ThinkOffFlag && t.How != ThinkOffPromptSuffix {
-				err = d.errorf(v, f, "%q is not a way to turn thinking off (want %s or %s)", t.How, ThinkOffFlag, ThinkOffPromptSuffix)
-			}
-		case "suffix":
-			t.Suffix, err = d.str(v, f)
-		case "on_suffix":
-			t.OnSuffix, err = d.str(v, f)
-		default:
-			err = d.errorf(k, f, "unknown field (want how, suffix or on_suffix)")
+	for _, f := range []struct {
+		key string
+		v   value
+		to  *string
+	}{
+		{"how", rt.How, &t.How},
+		{"suffix", rt.Suffix, &t.Suffix},
+		{"on_suffix", rt.OnSuffix, &t.OnSuffix},
+	} {
+		v := at.value(f.key, f.v)
+		if v.Line == 0 {
+			continue
 		}
+		s, err := k.str(v, field+"."+f.key)
 		if err != nil {
 			return err
 		}
+		if f.to == &t.How && s != "" && s != ThinkOffFlag && s != ThinkOffPromptSuffix {
+			return k.errorf(v.Line, field+".how", "%q is not a way to turn thinking off (want %s or %s)", s, ThinkOffFlag, ThinkOffPromptSuffix)
+		}
+		*f.to = s
 	}
 	if t.How == ThinkOffPromptSuffix && t.Suffix == "" {
-		return d.errorf(n, field+".suffix", "prompt-suffix needs a suffix (such as /no_think)")
+		return k.errorf(at.line, field+".suffix", "prompt-suffix needs a suffix (such as /no_think)")
 	}
 	return nil
 }
 
-func (d *decoder) options(n *yaml.Node, field string, p *Profile) error {
-	if n.Kind != yaml.MappingNode {
-		return d.errorf(n, field, "want a mapping of Ollama options, not %s", kindName(n))
+// dataMapping checks a mapping whose keys are data, given at field: null
+// is the line of a null one; want says what it holds.
+func (k *checker) dataMapping(m valueMap, field string, null int, want string) error {
+	switch {
+	case null > 0:
+		return k.errorf(null, field, "want %s, not nothing", want)
+	case m.Got != "":
+		return k.errorf(m.Line, field, "want %s, not %s", want, m.Got)
+	}
+	return k.issue(m.Issues, field, "")
+}
+
+func (k *checker) options(m valueMap, field string, null int, p *Profile) error {
+	if err := k.dataMapping(m, field, null, "a mapping of Ollama options"); err != nil {
+		return err
 	}
 	if p.Options == nil {
 		p.Options = map[string]any{}
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		f := field + "." + k.Value
-		if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
-			delete(p.Options, k.Value)
+	for _, e := range m.Entries {
+		v, f := e.Value, fieldOf(field, e.Key)
+		switch {
+		case v.null():
+			delete(p.Options, e.Key)
 			continue
-		}
-		if v.Kind == yaml.MappingNode {
-			return d.errorf(v, f, "want a number, a string, a boolean or a list, not a mapping")
+		case v.Kind == yaml.MappingNode:
+			return k.errorf(v.Line, f, "want a number, a string, a boolean or a list, not a mapping")
 		}
 		var x any
-		if err := v.Decode(&x); err != nil {
-			return d.errorf(v, f, "%v", err)
+		if err := v.node.Decode(&x); err != nil {
+			return k.errorf(v.Line, f, "%s", oneLine(err.Error()))
 		}
-		if err := CheckOption(k.Value, x); err != nil {
-			return d.errorf(v, f, "%v", err)
+		if err := CheckOption(e.Key, x); err != nil {
+			return k.errorf(v.Line, f, "%s", oneLine(err.Error()))
 		}
-		p.Options[k.Value] = x
+		p.Options[e.Key] = x
 	}
 	return nil
 }
 
-func (d *decoder) budgets(n *yaml.Node, field string, p *Profile) error {
-	if n.Kind != yaml.MappingNode {
-		return d.errorf(n, field, "want a mapping from language (ISO 639-1) to message, not %s", kindName(n))
+func (k *checker) budgetMessages(m valueMap, field string, null int, p *Profile) error {
+	if err := k.dataMapping(m, field, null, "a mapping from language (ISO 639-1) to message"); err != nil {
+		return err
 	}
 	if p.BudgetMessages == nil {
 		p.BudgetMessages = map[string]string{}
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		f := field + "." + k.Value
-		lang := strings.ToLower(k.Value)
+	for _, e := range m.Entries {
+		v, f := e.Value, fieldOf(field, e.Key)
+		lang := strings.ToLower(e.Key)
 		if !validLang(lang) {
-			return d.errorf(k, f, "%q is not a language code (want ISO 639-1, such as en or pt-br)", k.Value)
+			return k.errorf(orLine(v.Line, m.Line), f, "%q is not a language code (want ISO 639-1, such as en or pt-br)", e.Key)
 		}
-		if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+		if v.null() {
 			delete(p.BudgetMessages, lang)
 			continue
 		}
-		s, err := d.str(v, f)
+		s, err := k.str(v, f)
 		if err != nil {
 			return err
 		}
@@ -424,98 +469,77 @@ func validLang(s string) bool {
 }
 
 // limits reads a profile's budgets (the keys budget.Names gives them); the
-// fields it names replace those of b.
-func (d *decoder) limits(n *yaml.Node, field string, b *budget.Budgets) error {
-	keys := budget.Keys(budget.ByProfile)
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+// fields it names replace those of b, and a null budgets clears them.
+func (k *checker) limits(m valueMap, field string, null int, b *budget.Budgets) error {
+	if null > 0 {
 		*b = budget.Budgets{}
 		return nil
 	}
-	if n.Kind != yaml.MappingNode {
-		return d.errorf(n, field, "want a mapping (%s), not %s", strings.Join(keys, ", "), kindName(n))
+	keys := budget.Keys(budget.ByProfile)
+	if err := k.dataMapping(m, field, 0, "a mapping ("+strings.Join(keys, ", ")+")"); err != nil {
+		return err
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		f := field + "." + k.Value
-		name, ok := budget.Lookup(k.Value, budget.ByProfile)
+	for _, e := range m.Entries {
+		v, f := e.Value, fieldOf(field, e.Key)
+		name, ok := budget.Lookup(e.Key, budget.ByProfile)
 		if !ok {
-			return d.errorf(k, f, "unknown field (want one of %s)", strings.Join(keys, ", "))
+			return k.errorf(orLine(v.Line, m.Line), f, "unknown field (want one of %s)", strings.Join(keys, ", "))
 		}
-		if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+		if v.null() {
 			name.Unset(b)
 			continue
 		}
-		var want string
 		switch name.Kind {
 		case budget.KindTokens, budget.KindSteps:
-			if v.Kind != yaml.ScalarNode || v.Tag != "!!int" {
-				return d.errorf(v, f, "want a whole number of 0 or more, not %s", kindName(v))
+			if v.Tag != "!!int" {
+				return k.errorf(v.Line, f, "want a whole number of 0 or more, not %s", v.Got)
 			}
 		case budget.KindProbability:
-			want = "a number between 0 and 1"
-			if v.Kind != yaml.ScalarNode || (v.Tag != "!!int" && v.Tag != "!!float") {
-				return d.errorf(v, f, "want %s, not %s", want, kindName(v))
+			if v.Tag != "!!int" && v.Tag != "!!float" {
+				return k.errorf(v.Line, f, "want a number between 0 and 1, not %s", v.Got)
 			}
 		default:
-			if v.Kind != yaml.ScalarNode || v.Tag != "!!str" {
-				return d.errorf(v, f, "want a string, not %s (quote it)", kindName(v))
+			if v.Tag != "!!str" {
+				return k.errorf(v.Line, f, "want a string, not %s (quote it)", v.Got)
 			}
 		}
-		if err := name.Parse(b, v.Value); err != nil {
-			return d.errorf(v, f, "%v", err)
+		if err := name.Parse(b, v.Text); err != nil {
+			return k.errorf(v.Line, f, "%s", oneLine(err.Error()))
 		}
 	}
 	return nil
 }
 
-// count reads a whole number of 0 or more, within the limit of a budget
-// of that kind.
-func (d *decoder) count(n *yaml.Node, field string, kind hooks.BudgetKind) (int, error) {
-	var k int
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(&k) != nil || k < 0 {
-		return 0, d.errorf(n, field, "want a whole number of 0 or more, not %s", kindName(n))
+// str reads a string: null is "".
+func (k *checker) str(v value, field string) (string, error) {
+	if v.null() {
+		return "", nil
 	}
-	if err := hooks.CheckLimit("", kind, int64(k)); err != nil {
-		return 0, d.errorf(n, field, "%v", err)
+	if v.Tag != "!!str" {
+		return "", k.errorf(v.Line, field, "want a string, not %s (quote it)", v.Got)
 	}
-	return k, nil
+	return v.Text, nil
 }
 
-func (d *decoder) str(n *yaml.Node, field string) (string, error) {
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
-		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-			return "", nil
-		}
-		return "", d.errorf(n, field, "want a string, not %s (quote it)", kindName(n))
-	}
-	return n.Value, nil
-}
-
-func (d *decoder) strs(n *yaml.Node, field string) ([]string, error) {
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+// strs reads a list of strings: null is none.
+func (k *checker) strs(l values, field string) ([]string, error) {
+	if l.Line == 0 {
 		return nil, nil
 	}
-	if n.Kind != yaml.SequenceNode {
-		return nil, d.errorf(n, field, "want a list of strings, not %s", kindName(n))
+	if l.Got != "" {
+		return nil, k.errorf(l.Line, field, "want a list of strings, not %s", l.Got)
 	}
-	out := make([]string, 0, len(n.Content))
-	for _, c := range n.Content {
-		s, err := d.str(c, field)
+	out := make([]string, 0, len(l.Items))
+	for _, v := range l.Items {
+		if v == nil {
+			out = append(out, "") // a null entry
+			continue
+		}
+		s, err := k.str(*v, field)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, s)
 	}
 	return out, nil
-}
-
-func (d *decoder) boolean(n *yaml.Node, field string) (bool, error) {
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
-		return false, d.errorf(n, field, "want true or false, not %s", kindName(n))
-	}
-	var b bool
-	if err := n.Decode(&b); err != nil {
-		return false, d.errorf(n, field, "%v", err)
-	}
-	return b, nil
 }

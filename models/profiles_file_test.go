@@ -207,6 +207,25 @@ func TestParseProfilesErrors(t *testing.T) {
 		{"bad think time", "profiles:\n  - name: qwen3\n    budgets:\n      max_think_time: soon\n", 4, "profiles[0].budgets.max_think_time", "must be a duration"},
 		{"bad on_limit", "profiles:\n  - name: qwen3\n    budgets:\n      on_limit: maybe\n", 4, "profiles[0].budgets.on_limit", `must be "answer" or "stop"`},
 		{"bad name glob", "profiles:\n  - name: x\n    match:\n      names: [\"qwen[\"]\n", 4, "profiles[0].match.names", "bad pattern"},
+		{"unknown budget after a known one", "profiles:\n  - name: qwen3\n    budgets:\n      max_steps: 8\n      max_stepz: 9\n", 5, "profiles[0].budgets.max_stepz", "unknown field (want one of max_steps"},
+		{"unknown match field in flow style", "profiles:\n  - name: x\n    match: {names: [a], nmes: [b]}\n", 3, "profiles[0].match.nmes", "unknown field (want families"},
+		{"unknown think_off field after a known one", "profiles:\n  - name: x\n    think_off:\n      how: flag\n      hw: x\n", 5, "profiles[0].think_off.hw", "unknown field (want how"},
+		{"key with a newline", "profiles:\n  - name: x\n    \"a\\nb\": 1\n", 3, `profiles[0]."a\nb"`, "unknown field"},
+		{"field given twice", "profiles:\n  - name: x\n    system: a\n    system: b\n", 4, "profiles[0].system", "given twice (first at line 3)"},
+		{"option given twice", "profiles:\n  - name: qwen3\n    options:\n      temperature: 1\n      temperature: 2\n", 5, "profiles[0].options.temperature", "given twice (first at line 4)"},
+		{"budget given twice", "profiles:\n  - name: qwen3\n    budgets: {loop: 1, loop: 2}\n", 3, "profiles[0].budgets.loop", "given twice"},
+		{"profiles given twice", "profiles: []\nprofiles: []\n", 2, "profiles", "given twice (first at line 1)"},
+		{"name not a string", "profiles:\n  - name: [a]\n", 2, "profiles[0].name", "want a string, not a list"},
+		{"count budget quoted", "profiles:\n  - name: qwen3\n    budgets: {max_steps: \"8\"}\n", 3, "profiles[0].budgets.max_steps", `want a whole number of 0 or more, not the string "8"`},
+		{"on_limit a number", "profiles:\n  - name: qwen3\n    budgets:\n      on_limit: 5\n", 4, "profiles[0].budgets.on_limit", "want a string, not int 5"},
+		{"level not a string", "profiles:\n  - name: x\n    think_levels: [low, {b: 1}]\n", 3, "profiles[0].think_levels", "want a string, not a mapping"},
+		{"names not a list", "profiles:\n  - name: x\n    match: {names: x}\n", 3, "profiles[0].match.names", "want a list of strings"},
+		{"message not a string", "profiles:\n  - name: qwen3\n    budget_messages: {fr: [a]}\n", 3, "profiles[0].budget_messages.fr", "want a string, not a list"},
+		{"null profile", "profiles:\n  - name: a\n  -\n", 3, "profiles[1]", "want a profile (a mapping), not nothing"},
+		{"null options", "profiles:\n  - name: qwen3\n    options:\n", 3, "profiles[0].options", "not nothing"},
+		{"null match", "profiles:\n  - name: x\n    match: ~\n", 3, "profiles[0].match", "not nothing"},
+		{"null chat", "profiles:\n  - name: x\n    chat: null\n", 3, "profiles[0].chat", "want true or false, not nothing"},
+		{"null name", "profiles:\n  - name:\n", 2, "profiles[0].name", "empty name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,6 +244,57 @@ func TestParseProfilesErrors(t *testing.T) {
 			prefix := file + ":" + strconv.Itoa(tt.line) + ": " + tt.field + ": "
 			if s := err.Error(); !strings.HasPrefix(s, prefix) || !strings.Contains(s, tt.msg) {
 				t.Errorf("error %q, want prefix %q and %q", s, prefix, tt.msg)
+			}
+		})
+	}
+}
+
+// A null value removes what it names: an option, a budget message, a
+// budget, all the budgets, a string or a list.
+func TestParseProfilesNulls(t *testing.T) {
+	base := Builtins()
+	for i := range base {
+		if base[i].Name == "qwen3" {
+			steps, loop := 4, 2
+			base[i].Budgets.MaxSteps, base[i].Budgets.Loop = &steps, &loop
+			base[i].System, base[i].ThinkLevels = "Think.", []string{"low", "high"}
+		}
+	}
+	tests := []struct {
+		name, text string
+		ok         func(q Profile) bool
+	}{
+		{"an option", "options: {num_ctx: null}", func(q Profile) bool {
+			_, has := q.Options["num_ctx"]
+			return !has && q.Options["top_k"] == 20
+		}},
+		{"an unknown option", "options: {nothing_such: null}", func(q Profile) bool { return q.Options["top_k"] == 20 }},
+		{"a budget message", "budget_messages: {fr: null}", func(q Profile) bool {
+			_, has := q.BudgetMessages["fr"]
+			return !has && q.BudgetMessages["en"] != ""
+		}},
+		{"a budget", "budgets: {max_steps: null}", func(q Profile) bool {
+			return q.Budgets.MaxSteps == nil && q.Budgets.Loop != nil && *q.Budgets.Loop == 2
+		}},
+		{"the budgets", "budgets: null", func(q Profile) bool { return q.Budgets.IsZero() }},
+		{"the budgets, left empty", "budgets:", func(q Profile) bool { return q.Budgets.IsZero() }},
+		{"the system prompt", "system: ~", func(q Profile) bool { return q.System == "" }},
+		{"the thinking levels", "think_levels: null", func(q Profile) bool { return q.ThinkLevels == nil }},
+		{"nothing: budgets kept", "budgets: {}", func(q Profile) bool { return q.Budgets.MaxSteps != nil && *q.Budgets.MaxSteps == 4 }},
+		{"nothing: the rest kept", "chat: false", func(q Profile) bool { return q.System == "Think." && len(q.ThinkLevels) == 2 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bs := make([]Profile, len(base))
+			for i, p := range base {
+				bs[i] = p.Clone()
+			}
+			ps, err := ParseProfiles("p.yaml", []byte("profiles:\n  - name: qwen3\n    "+tt.text+"\n"), bs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q := find(t, ps, "qwen3"); !tt.ok(q) {
+				t.Errorf("qwen3 after %q: %+v", tt.text, q)
 			}
 		})
 	}
