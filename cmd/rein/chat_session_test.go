@@ -57,8 +57,8 @@ func TestChatSession(t *testing.T) {
 	opts := &RunOptions{IO: ios, changed: map[string]bool{"loop": true}}
 	req := &runner.Request{Model: "m", Think: budget.Ptr(true), Budgets: budget.Budgets{Loop: budget.Ptr(0)}}
 	s := newChatSession(opts, nil, req, term.NewLinesInput(ios.In, ios.ErrOut))
-	s.run = f.run
-	if err := s.loop(context.Background()); err != nil {
+	s.Run = f.run
+	if err := s.Loop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if stopped {
@@ -94,8 +94,8 @@ func TestChatSession(t *testing.T) {
 	if !opts.Verbose {
 		t.Error("/set verbose did not turn --verbose on")
 	}
-	if !is(req.Budgets.MaxSteps, 8) || s.setBy["max-steps"] != "/set" || s.setBy["loop"] != "flag" {
-		t.Errorf("max-steps %v, set by %q", req.Budgets.MaxSteps, s.setBy)
+	if !is(req.Budgets.MaxSteps, 8) || s.SetBy["max-steps"] != "/set" || s.SetBy["loop"] != "flag" {
+		t.Errorf("max-steps %v, set by %q", req.Budgets.MaxSteps, s.SetBy)
 	}
 	for _, want := range []string{
 		"Use Ctrl + d or /bye to exit.", "Set max-steps to 8.", "Set 'verbose' mode.", "Usage: /set KEY VALUE",
@@ -118,8 +118,8 @@ func TestChatEOF(t *testing.T) {
 		ios, _, _ := testStreams(in)
 		f := &fakeTurns{}
 		s := newChatSession(&RunOptions{IO: ios}, nil, &runner.Request{Model: "m"}, term.NewLinesInput(ios.In, ios.ErrOut))
-		s.run = f.run
-		if err := s.loop(context.Background()); err != nil || len(f.reqs) != 0 {
+		s.Run = f.run
+		if err := s.Loop(context.Background()); err != nil || len(f.reqs) != 0 {
 			t.Errorf("input %q: error %v, %d turns", in, err, len(f.reqs))
 		}
 	}
@@ -162,7 +162,7 @@ func TestChatShow(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newChatSession(opts, showBackend{}, req, term.NewLinesInput(ios.In, ios.ErrOut))
-	s.profiles = func() ([]models.Profile, error) {
+	s.Profiles = func() ([]models.Profile, error) {
 		ps := models.Builtins()
 		for i := range ps {
 			if ps[i].Name == "qwen3" {
@@ -171,10 +171,10 @@ func TestChatShow(t *testing.T) {
 		}
 		return ps, nil
 	}
-	s.command(context.Background(), "/set max-steps 2")
-	s.command(context.Background(), "/set temperature 0.3")
+	s.Command(context.Background(), "/set max-steps 2")
+	s.Command(context.Background(), "/set temperature 0.3")
 	errOut.Reset()
-	s.command(context.Background(), "/show")
+	s.Command(context.Background(), "/show")
 	checkGolden(t, "chat_show.golden", errOut.String())
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rein-dev/rein/budget"
+	"github.com/rein-dev/rein/internal/chat"
 	"github.com/rein-dev/rein/runner"
 )
 
@@ -47,7 +48,7 @@ func TestApplySet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		q := &runner.Request{Think: budget.Ptr(true), Budgets: budget.Budgets{Loop: budget.Ptr(3)}}
-		err := applySet(q, tt.line)
+		err := chat.ApplySet(q, tt.line)
 		switch {
 		case tt.wantErr != "":
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {

@@ -131,7 +131,7 @@ func TestContextChat(t *testing.T) {
 	}
 	before := countLoads(s)
 	cs := newChatSession(opts, s.Client, req, term.NewLinesInput(ios.In, ios.ErrOut))
-	if err := cs.loop(context.Background()); err != nil {
+	if err := cs.Loop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	loads := countLoads(s) - before

@@ -98,4 +98,4 @@ func exitCode(ctx context.Context, errOut io.Writer, err error) int {
 
 // errInterrupted is returned by commands that stopped on Ctrl-C after
 // flushing what they had; main exits 130 without a message.
-var errInterrupted = errors.New("interrupted")
+var errInterrupted = term.ErrInterrupted

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -47,15 +46,5 @@ func parseValue(v string) any {
 // stateDir is rein's state folder (runlog.StateDir).
 func stateDir() string { return runlog.StateDir() }
 
-// parseThink reads --think: true, false, or a level (low, medium, high).
-func parseThink(s string) (on bool, level string, err error) {
-	switch strings.ToLower(s) {
-	case "", "true", "on", "yes", "1":
-		return true, "", nil
-	case "false", "off", "no", "0":
-		return false, "", nil
-	case "low", "medium", "high":
-		return true, strings.ToLower(s), nil
-	}
-	return false, "", fmt.Errorf("--think %q: want true, false, low, medium or high", s)
-}
+// parseThink reads --think (models.ParseThink).
+func parseThink(s string) (bool, string, error) { return models.ParseThink(s) }

@@ -4,6 +4,7 @@
 package term
 
 import (
+	"errors"
 	"io"
 	"os"
 	"strconv"
@@ -44,6 +45,10 @@ func System() *IOStreams {
 func IsTerminal(f *os.File) bool {
 	return xterm.IsTerminal(int(f.Fd()))
 }
+
+// ErrInterrupted is returned by commands (and a chat) that stopped on
+// Ctrl-C after flushing what they had; rein exits 130 without a message.
+var ErrInterrupted = errors.New("interrupted")
 
 // Dim renders diagnostics faint where colour is on.
 func Dim(ios *IOStreams, s string) string {

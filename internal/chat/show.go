@@ -1,4 +1,4 @@
-package main
+package chat
 
 import (
 	"cmp"
@@ -16,15 +16,15 @@ import (
 	"github.com/rein-dev/rein/runner"
 )
 
-// chatShowTimeout bounds the /api/show request of /show.
-const chatShowTimeout = 10 * time.Second
+// showTimeout bounds the /api/show request of /show.
+const showTimeout = 10 * time.Second
 
 // show prints /show: the model, its profile, and the budgets and settings
 // the next turn runs with, each with where it comes from: a flag, /set, the
 // profile or the default.
-func (s *chatSession) show(ctx context.Context) {
+func (s *Session) show(ctx context.Context) {
 	p, by, err := s.profile(ctx)
-	tw := tabwriter.NewWriter(s.errOut, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(s.IO.ErrOut, 0, 0, 2, ' ', 0)
 	row := func(k, v, from string) {
 		if from == "" {
 			fmt.Fprintf(tw, "%s\t%s\n", k, v)
@@ -32,53 +32,53 @@ func (s *chatSession) show(ctx context.Context) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", k, v, from)
 	}
-	row("model", s.req.Model, "")
+	row("model", s.Req.Model, "")
 	if err != nil {
-		row("profile", "unknown", "("+humanize(err)+")")
+		row("profile", "unknown", "("+s.Humanize(err)+")")
 	} else {
 		row("profile", p.Name, fmt.Sprintf("(matched by %s; %s)", by, p.Source))
 	}
-	for _, b := range chatSettings(s.req, p, s.setBy) {
-		row(b.name, b.value, b.from)
+	for _, b := range Settings(s.Req, p, s.SetBy) {
+		row(b.Name, b.Value, b.From)
 	}
 	verbose := "off"
-	if s.opts.Verbose {
+	if *s.Verbose {
 		verbose = "on"
 	}
 	row("verbose", verbose, "")
-	row("conversation", plural(len(s.history)/2, "turn"), "")
+	row("conversation", term.Plural(len(s.history)/2, "turn"), "")
 	tw.Flush()
 }
 
 // profile is the profile the runner picks for the model.
-func (s *chatSession) profile(ctx context.Context) (models.Profile, string, error) {
-	profiles, err := s.profiles()
+func (s *Session) profile(ctx context.Context) (models.Profile, string, error) {
+	profiles, err := s.Profiles()
 	if err != nil {
 		return models.Profile{}, "", err
 	}
-	ctx, cancel := context.WithTimeout(ctx, chatShowTimeout)
+	ctx, cancel := context.WithTimeout(ctx, showTimeout)
 	defer cancel()
-	show, err := s.client.Show(ctx, &api.ShowRequest{Model: s.req.Model})
+	show, err := s.Backend.Show(ctx, &api.ShowRequest{Model: s.Req.Model})
 	if err != nil {
-		return models.Profile{}, "", fmt.Errorf("show %s: %w", s.req.Model, err)
+		return models.Profile{}, "", fmt.Errorf("show %s: %w", s.Req.Model, err)
 	}
-	p, by := models.MatchReason(s.req.Model, show, profiles)
+	p, by := models.MatchReason(s.Req.Model, show, profiles)
 	return p, by, nil
 }
 
-// chatSetting is one row of /show.
-type chatSetting struct{ name, value, from string }
+// Setting is one row of /show.
+type Setting struct{ Name, Value, From string }
 
-// chatSettings are the settings q runs with under profile p, in the order
+// Settings are the settings q runs with under profile p, in the order
 // of the flags, each with where it comes from. setBy holds the ones the user
 // chose ("flag" or "/set"); the others are the profile's, where it sets
 // them, or the defaults. It follows what the runner does with a request
 // (see runner.withProfileBudgets).
-func chatSettings(q *runner.Request, p models.Profile, setBy map[string]string) []chatSetting {
+func Settings(q *runner.Request, p models.Profile, setBy map[string]string) []Setting {
 	fromProfile := "profile " + p.Name
 	pb := p.Budgets
-	var out []chatSetting
-	add := func(name, value, from string) { out = append(out, chatSetting{name, value, from}) }
+	var out []Setting
+	add := func(name, value, from string) { out = append(out, Setting{name, value, from}) }
 	pick := func(name string, mine string, profile string, def string) {
 		switch {
 		case setBy[name] != "":
