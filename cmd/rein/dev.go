@@ -86,43 +86,10 @@ func makeModelRun(cmd *cobra.Command, opts *MakeModelOptions) error {
 		}
 		text = string(b)
 	}
-	sc, err := scripted.ParseScript(text)
+	spec, err := scripted.MakeSpec(scripted.MakeOptions{Name: opts.Name, Family: opts.Family, Script: text, Size: opts.Size,
+		Layers: opts.Layers, Dim: opts.Dim, FF: opts.FF, Quant: opts.Quant, ContextLength: opts.ContextLength, Continue: opts.Continue})
 	if err != nil {
 		return usageError{err}
-	}
-	size, ok := scripted.Presets[opts.Size]
-	if !ok {
-		return usageErrorf("unknown --size %q: want tiny, 0.6b or 4b", opts.Size)
-	}
-	if opts.Layers > 0 {
-		size.Layers = opts.Layers
-	}
-	if opts.Dim > 0 {
-		size.Dim = opts.Dim
-	}
-	if opts.FF > 0 {
-		size.FF = opts.FF
-	}
-	switch strings.ToUpper(opts.Quant) {
-	case "":
-	case "F32":
-		size.Quant = scripted.TypeF32
-	case "Q8_0":
-		size.Quant = scripted.TypeQ8_0
-	case "Q4_0":
-		size.Quant = scripted.TypeQ4_0
-	default:
-		return usageErrorf("unknown --quant %q: want F32, Q8_0 or Q4_0", opts.Quant)
-	}
-	spec := scripted.Spec{Name: opts.Name, Family: opts.Family, Script: sc, Size: size, ContextLength: opts.ContextLength}
-	for _, c := range opts.Continue {
-		after, thinking, ok := strings.Cut(c, "=>")
-		if !ok {
-			return usageErrorf("--continue %q: want TEXT=>THINKING", c)
-		}
-		spec.Continuations = append(spec.Continuations, scripted.Continuation{
-			After: unescapeNewlines(after), Thinking: unescapeNewlines(thinking),
-		})
 	}
 	m, err := scripted.Build(spec)
 	if err != nil {
