@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"regexp"
@@ -37,39 +38,56 @@ func TestMain(m *testing.M) {
 }
 
 var (
-	pairOnce sync.Once
-	pairErr  error
+	pairMu sync.Mutex
+	pairs  = map[string]error{}
 )
 
 // needPair creates p/runaway (qwen3 template) and p/runaway-raw ({{ .Prompt }})
-// from one 0.6B-shaped runaway model.
-func needPair(t testing.TB) *ollamatest.Server {
+// from one scripted runaway model of the size preset size ("" the
+// smallest, "0.6b" …), suffixed -SIZE for a preset, and returns the server
+// and the two names.
+func needPair(t testing.TB, size string) (s *ollamatest.Server, native, raw string) {
 	t.Helper()
-	s := ollamatest.Need(t, srv)
-	pairOnce.Do(func() {
-		m, err := scripted.Build(scripted.Spec{Family: "qwen3", Size: scripted.Presets["0.6b"], Script: scripted.Script{
-			Thinking: "\nThe user asks how many r's appear in strawberry.\n\nLet me count each letter one by one.\n\nWait, I should re-read what was asked.\n\n",
-			Loop:     true, Answer: "\n\nThere are three r's.",
-		}})
-		if err != nil {
-			pairErr = err
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		dir, _ := os.MkdirTemp("", "rein-openai-*")
-		defer os.RemoveAll(dir)
-		if pairErr = scripted.Create(ctx, s.Client, "p/runaway", m, dir); pairErr != nil {
-			return
-		}
-		raw := *m
-		raw.Family.Template = "{{ .Prompt }}"
-		pairErr = scripted.Create(ctx, s.Client, "p/runaway-raw", &raw, dir)
-	})
-	if pairErr != nil {
-		t.Fatal(pairErr)
+	s = ollamatest.Need(t, srv)
+	native, raw = "p/runaway", "p/runaway-raw"
+	if size != "" {
+		native, raw = native+"-"+size, raw+"-"+size
 	}
-	return s
+	pairMu.Lock()
+	defer pairMu.Unlock()
+	err, done := pairs[size]
+	if !done {
+		err = createPair(s, size, native, raw)
+		pairs[size] = err
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, native, raw
+}
+
+func createPair(s *ollamatest.Server, size, native, rawName string) error {
+	sz, ok := scripted.Presets[size]
+	if !ok && size != "" {
+		return fmt.Errorf("no size preset %q", size)
+	}
+	m, err := scripted.Build(scripted.Spec{Family: "qwen3", Size: sz, Script: scripted.Script{
+		Thinking: "\nThe user asks how many r's appear in strawberry.\n\nLet me count each letter one by one.\n\nWait, I should re-read what was asked.\n\n",
+		Loop:     true, Answer: "\n\nThere are three r's.",
+	}})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir, _ := os.MkdirTemp("", "rein-openai-*")
+	defer os.RemoveAll(dir)
+	if err := scripted.Create(ctx, s.Client, native, m, dir); err != nil {
+		return err
+	}
+	raw := *m
+	raw.Family.Template = "{{ .Prompt }}"
+	return scripted.Create(ctx, s.Client, rawName, &raw, dir)
 }
 
 // qwen3Prompt renders a question with the qwen3 profile's template, as
@@ -132,7 +150,7 @@ func generate(t testing.TB, b interface {
 // counts and the time show no re-evaluation are not given by v1: the
 // prompt counts match, and the cmd tests read the cache-slot line).
 func TestOllamaV1Segment(t *testing.T) {
-	s := needPair(t)
+	s, nativeModel, rawModel := needPair(t, "")
 	c, err := New(Options{BaseURL: "http://" + s.Host})
 	if err != nil {
 		t.Fatal(err)
@@ -151,8 +169,8 @@ func TestOllamaV1Segment(t *testing.T) {
 			for k, v := range tt.opts {
 				native[k] = v
 			}
-			want := generate(t, s.Client, "p/runaway", prompt, native)
-			got := generate(t, c, "p/runaway-raw", prompt, tt.opts)
+			want := generate(t, s.Client, nativeModel, prompt, native)
+			got := generate(t, c, rawModel, prompt, tt.opts)
 			if got.text != want.text || got.text == "" {
 				t.Errorf("text %q, Ollama's API gives %q", got.text, want.text)
 			}
@@ -169,7 +187,7 @@ func TestOllamaV1Segment(t *testing.T) {
 
 // TestOllamaV1Models: /v1/models lists the models, and Show finds one.
 func TestOllamaV1Models(t *testing.T) {
-	s := needPair(t)
+	s, _, rawModel := needPair(t, "")
 	tmpl, _ := ProfileTemplate("qwen3")
 	c, _ := New(Options{BaseURL: "http://" + s.Host, Template: tmpl, Family: "qwen3"})
 	l, err := c.List(context.Background())
@@ -180,10 +198,10 @@ func TestOllamaV1Models(t *testing.T) {
 	for _, m := range l.Models {
 		names = append(names, m.Name)
 	}
-	if !strings.Contains(strings.Join(names, ","), "p/runaway-raw") {
+	if !strings.Contains(strings.Join(names, ","), rawModel) {
 		t.Errorf("models %v", names)
 	}
-	if _, err := c.Show(context.Background(), &api.ShowRequest{Model: "p/runaway-raw:latest"}); err != nil {
+	if _, err := c.Show(context.Background(), &api.ShowRequest{Model: rawModel + ":latest"}); err != nil {
 		t.Error(err)
 	}
 }
@@ -194,8 +212,8 @@ func TestOllamaV1Transcript(t *testing.T) {
 	if !*update {
 		t.Skip("records with -update")
 	}
-	s := needPair(t)
-	body := `{"model":"p/runaway-raw","prompt":` + jsonString(qwen3Prompt(t, "How many r's are in strawberry?")) +
+	s, _, rawModel := needPair(t, "")
+	body := `{"model":"` + rawModel + `","prompt":` + jsonString(qwen3Prompt(t, "How many r's are in strawberry?")) +
 		`,"stream":true,"stream_options":{"include_usage":true},"max_tokens":6,"seed":1}`
 	resp, err := http.Post("http://"+s.Host+"/v1/completions", "application/json", strings.NewReader(body))
 	if err != nil {

@@ -78,8 +78,9 @@ func (p *Proxy) serveRun(r *http.Request, req *runner.Request, em emitter) {
 			cancel() // the client is gone: stop generating for nobody
 		}
 	}}
+	ended := p.queue.Begin()
 	rec, err := rr.Run(ctx, req)
-	if w := p.queue.Warning(rec, "set OLLAMA_NUM_PARALLEL where the server starts to the number of clients at once"); w != "" {
+	if w := p.queue.Warning(rec, ended(), "set OLLAMA_NUM_PARALLEL where the server starts to the number of clients at once"); w != "" {
 		p.logf("rein proxy: %s", w) // once (runner/queue.go)
 	}
 	if p.cfg.OnRecord != nil {

@@ -11,6 +11,7 @@ package runner
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -42,15 +43,42 @@ func QueueWait(rec *Record) time.Duration {
 	return time.Duration(worst * float64(time.Millisecond))
 }
 
-// QueueWatch gives the queue warning once: the first time a record shows a
-// pass that waited in the server's queue. A process that serves many runs
-// (a proxy) holds one; QueueWarning uses the process's.
-type QueueWatch struct{ warned atomic.Bool }
+// QueueWatch watches the runs sent to one server: which of them ran while
+// another one was in flight (Begin), and it gives the queue warning once.
+// A run alone cannot have waited for one of its own: a client starved of
+// CPU, or another client of the server, looks the same, and neither is
+// what --parallel or OLLAMA_NUM_PARALLEL changes.
+type QueueWatch struct {
+	warned atomic.Bool
 
-// Warning returns, the first time rec shows a pass that waited in the
-// server's queue, the warning to print, ending with advice (what to set);
-// "" otherwise.
-func (w *QueueWatch) Warning(rec *Record, advice string) string {
+	mu       sync.Mutex
+	inFlight int
+	starts   uint64
+}
+
+// Begin marks a run to the server as started; end, called once it ended,
+// reports whether another run to the server was in flight meanwhile.
+func (w *QueueWatch) Begin() (end func() (overlapped bool)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	others, at := w.inFlight > 0, w.starts
+	w.inFlight++
+	w.starts++
+	return func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.inFlight--
+		return others || w.starts > at+1
+	}
+}
+
+// Warning returns, the first time a run that overlapped another one shows
+// a pass that waited in the server's queue, the warning to print, ending
+// with advice (what to set); "" otherwise.
+func (w *QueueWatch) Warning(rec *Record, overlapped bool, advice string) string {
+	if !overlapped {
+		return ""
+	}
 	d := QueueWait(rec)
 	if d <= 0 || !w.warned.CompareAndSwap(false, true) {
 		return ""
@@ -58,10 +86,3 @@ func (w *QueueWatch) Warning(rec *Record, advice string) string {
 	return fmt.Sprintf("warning: a request waited %s in the server's queue: the server runs fewer requests at once than rein sends it, so runs take longer (their time budgets count thinking only); %s",
 		d.Round(100*time.Millisecond), advice)
 }
-
-// processQueue is the process's QueueWatch.
-var processQueue QueueWatch
-
-// QueueWarning is the process's QueueWatch.Warning: one warning per
-// process.
-func QueueWarning(rec *Record, advice string) string { return processQueue.Warning(rec, advice) }

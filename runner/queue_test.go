@@ -42,19 +42,44 @@ func TestQueueWarningOnce(t *testing.T) {
 	var qw QueueWatch
 	idle := &Record{Passes: []Pass{{WallMS: 100, EvalMS: 90, final: true}}}
 	queued := &Record{Passes: []Pass{{WallMS: 2600, EvalMS: 500, final: true}}}
-	if w := qw.Warning(idle, "advice"); w != "" {
+	if w := qw.Warning(idle, true, "advice"); w != "" {
 		t.Errorf("warned on a run that did not queue: %q", w)
 	}
-	w := qw.Warning(queued, "set OLLAMA_NUM_PARALLEL=3")
+	// A run alone: its wait is not for a run of this client.
+	if w := qw.Warning(queued, false, "advice"); w != "" {
+		t.Errorf("warned on a run that overlapped none: %q", w)
+	}
+	w := qw.Warning(queued, true, "set OLLAMA_NUM_PARALLEL=3")
 	if !strings.Contains(w, "2.1s") || !strings.HasSuffix(w, "set OLLAMA_NUM_PARALLEL=3") || strings.Contains(w, "\n") {
 		t.Errorf("warning %q: want one line with the wait and the advice", w)
 	}
-	if w := qw.Warning(queued, "advice"); w != "" {
+	if w := qw.Warning(queued, true, "advice"); w != "" {
 		t.Errorf("warned twice: %q", w)
 	}
-	// The process's watch is another one.
-	var other QueueWatch
-	if other.Warning(queued, "advice") == "" {
-		t.Error("a second watch did not warn")
+}
+
+func TestQueueWatchOverlap(t *testing.T) {
+	var w QueueWatch
+	// One after another: no overlap.
+	for range 3 {
+		if end := w.Begin(); end() {
+			t.Error("a run alone overlapped")
+		}
+	}
+	// a runs; b starts and ends within it; c starts after b ended, while a runs.
+	endA := w.Begin()
+	endB := w.Begin()
+	if !endB() {
+		t.Error("b started while a ran: overlapped")
+	}
+	endC := w.Begin()
+	if !endA() {
+		t.Error("a saw b and c start: overlapped")
+	}
+	if !endC() {
+		t.Error("c started while a ran: overlapped")
+	}
+	if end := w.Begin(); end() {
+		t.Error("a run alone again overlapped")
 	}
 }

@@ -70,7 +70,7 @@ type passTimer struct {
 	budgetAt time.Time // the time budget's deadline (real clock), zero for none
 	runAt    time.Time // the same deadline on the run's clock (Runner.Now)
 	now      func() time.Time
-	cutIdle  bool      // a silence cuts (a time budget is set, and thinking)
+	cutIdle  bool // a silence cuts (a time budget is set, and thinking)
 	fired    fireKind
 }
 
