@@ -182,7 +182,7 @@ func (c *Client) Show(ctx context.Context, req *api.ShowRequest) (*api.ShowRespo
 	}
 	var card *modelCard
 	for i := range cards {
-		if cards[i].ID == name {
+		if sameModel(cards[i].ID, name) {
 			card = &cards[i]
 		}
 	}
@@ -213,6 +213,11 @@ func (c *Client) Show(ctx context.Context, req *api.ShowRequest) (*api.ShowRespo
 		show.ModelInfo["openai.context_length"] = float64(n)
 	}
 	return show, nil
+}
+
+// sameModel compares model names as Ollama does, where "m" is "m:latest".
+func sameModel(a, b string) bool {
+	return a == b || strings.TrimSuffix(a, ":latest") == strings.TrimSuffix(b, ":latest")
 }
 
 // templateThinks reports whether a template renders thinking (.Thinking or

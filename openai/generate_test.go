@@ -265,6 +265,9 @@ func TestShowListVersion(t *testing.T) {
 	if p := models.Match("a", s, models.Builtins()); p.Name != "qwen3" {
 		t.Errorf("profile %s, want qwen3 by its template", p.Name)
 	}
+	if _, err := c.Show(context.Background(), &api.ShowRequest{Model: "b:latest"}); err != nil {
+		t.Errorf("b:latest is b: %v", err)
+	}
 	var se api.StatusError
 	if _, err := c.Show(context.Background(), &api.ShowRequest{Model: "zz"}); !errors.As(err, &se) || se.StatusCode != 404 || !strings.Contains(err.Error(), "a, b") {
 		t.Errorf("unknown model: %v", err)
