@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,8 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ollama/ollama/api"
+
 	"github.com/rein-dev/rein/internal/ollamatest"
 	"github.com/rein-dev/rein/models/scripted"
+	"github.com/rein-dev/rein/proxy"
 )
 
 // rawTemplate makes Ollama's /v1 send the prompt to the model as it is.
@@ -195,5 +199,44 @@ func TestOpenAIBenchMatrix(t *testing.T) {
 	md, err := os.ReadFile(filepath.Join(rdir, "report.md"))
 	if err != nil || !strings.Contains(string(md), "t/closer") {
 		t.Errorf("report.md: %v\n%s", err, md)
+	}
+}
+
+// TestOpenAIProxy: rein proxy with an openai upstream runs the
+// intercepted request through /v1/completions, with the request's budgets.
+func TestOpenAIProxy(t *testing.T) {
+	s := needRawModels(t)
+	b := &BackendOptions{Kind: backendOpenAI, BaseURL: "http://" + s.Host + "/v1", Profile: "qwen3"}
+	up, runs, err := b.proxyUpstream(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.String() != "http://"+s.Host {
+		t.Errorf("upstream %s, want the server without /v1", up)
+	}
+	rig := startProxy(t, s, proxy.Config{Backend: runs})
+	client := api.NewClient(rig.URL, http.DefaultClient)
+	m := built["t/runaway"]
+	stream := false
+	var resp api.GenerateResponse
+	err = client.Generate(context.Background(), &api.GenerateRequest{
+		Model: "t/runaway-raw", Prompt: "How many r's are in strawberry?", Stream: &stream,
+		Options: map[string]any{"rein_max_steps": 2, "rein_loop": 0},
+	}, func(r api.GenerateResponse) error {
+		resp = r
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.TrimSpace(resp.Thinking), scriptSteps(m.Thinking(), 2); got != want {
+		t.Errorf("thinking %q, want %q", got, want)
+	}
+	if got, want := resp.Response, strings.TrimSpace(m.Answer()); got != want {
+		t.Errorf("response %q, want %q", got, want)
+	}
+	recs := rig.records()
+	if len(recs) != 1 || recs[0].CutReason != "steps" || recs[0].OllamaVersion != "openai-completions" {
+		t.Errorf("records %d, first %+v", len(recs), recs)
 	}
 }
