@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ollama/ollama/api"
-
 	"github.com/rein-dev/rein/bench"
 	"github.com/rein-dev/rein/models/tiny"
 )
@@ -37,13 +35,4 @@ func createTiny(ctx context.Context, ios *IOStreams, h benchHost, model string) 
 	}
 	fmt.Fprintln(ios.ErrOut, dim(ios, "created "+model+" on "+h.url.Host))
 	return true, nil
-}
-
-// createTinyModel creates the tiny model on the server c (rein dev demo).
-func createTinyModel(ctx context.Context, ios *IOStreams, c *api.Client) error {
-	if err := tiny.Create(ctx, c, tiny.Name); err != nil {
-		return err
-	}
-	fmt.Fprintln(ios.ErrOut, dim(ios, "created "+tiny.Name))
-	return nil
 }

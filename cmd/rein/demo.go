@@ -2,16 +2,14 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/ollama/ollama/api"
-	"github.com/rein-dev/rein/internal/localserver"
-	"github.com/rein-dev/rein/internal/term"
-	"github.com/rein-dev/rein/models"
-	"github.com/rein-dev/rein/models/scripted"
 	"github.com/spf13/cobra"
+
+	"github.com/rein-dev/rein/internal/demo"
+	"github.com/rein-dev/rein/internal/term"
+	"github.com/rein-dev/rein/runner"
 )
 
 // DemoOptions are the flags of `rein dev demo`.
@@ -35,7 +33,11 @@ starts a private server on loopback from REIN_OLLAMA_BIN or the binary that
 scripts/build-ollama.sh cached, and stops it afterwards.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runOr(runF, opts, func() error { return demoRun(cmd.Context(), opts) })
+			return runOr(runF, opts, func() error {
+				return demo.Run(cmd.Context(), demo.Options{IO: opts.IO, MaxSteps: opts.MaxSteps, RunOnce: func(ctx context.Context, c runner.Backend, req *runner.Request, verbose bool) (*runner.Record, error) {
+					return (&RunOptions{IO: opts.IO, Now: time.Now, Verbose: verbose, NoLog: true}).runOnce(ctx, c, req)
+				}})
+			})
 		},
 	}
 	cmd.Flags().IntVar(&opts.MaxSteps, "max-steps", 3, "step budget for the runaway model")
@@ -43,41 +45,13 @@ scripts/build-ollama.sh cached, and stops it afterwards.`,
 }
 
 // connect returns a client for the server at OLLAMA_HOST, or starts a
-// private one when none answers. stop is never nil.
-func connect(ctx context.Context, ios *IOStreams) (c *api.Client, stop func(), err error) {
-	c, err = models.ClientFromEnvironment()
-	if err != nil {
-		return nil, nil, err
+// private one when none answers (demo.Connect). stop is never nil.
+func connect(ctx context.Context, ios *IOStreams) (*api.Client, func(), error) {
+	c, stop, started, err := demo.Connect(ctx, ios)
+	if started {
+		startedServerEnv()
 	}
-	vctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	_, verr := c.Version(vctx)
-	cancel()
-	if verr == nil {
-		return c, func() {}, nil
-	}
-	fmt.Fprintln(ios.ErrOut, dim(ios, "no Ollama server answers at OLLAMA_HOST; starting a private one on loopback"))
-	s, err := localserver.Start(ctx, localserver.Options{})
-	if err != nil {
-		return nil, nil, fmt.Errorf("start ollama: %w", err)
-	}
-	startedServerEnv()
-	os.Setenv("OLLAMA_HOST", s.Host)
-	fmt.Fprintln(ios.ErrOut, dim(ios, "ollama serve on "+s.Host+" (models in "+s.Dir+")"))
-	return s.Client, s.Stop, nil
-}
-
-func createDemoModels(ctx context.Context, ios *IOStreams, c *api.Client) error {
-	for _, d := range scripted.DemoModels() {
-		m, err := scripted.Build(d.Spec)
-		if err != nil {
-			return fmt.Errorf("demo model %s: %w", d.Name, err)
-		}
-		if err := scripted.Create(ctx, c, d.Name, m, ""); err != nil {
-			return err
-		}
-		fmt.Fprintln(ios.ErrOut, dim(ios, "created "+d.Name))
-	}
-	return nil
+	return c, stop, err
 }
 
 // dim renders diagnostics faint where colour is on.
