@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -34,7 +35,18 @@ var srv *ollamatest.Server
 const serverCtx = 4096
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if fuzzing() {
+		os.Exit(m.Run()) // the fuzz target needs no server, nor each worker one
+	}
 	os.Exit(ollamatest.RunMain(m, &srv, ollamatest.Options{Env: []string{"OLLAMA_CONTEXT_LENGTH=4096"}}))
+}
+
+// fuzzing reports whether the binary runs a fuzz target (go test -fuzz),
+// as the coordinator or as one of its workers.
+func fuzzing() bool {
+	f, w := flag.Lookup("test.fuzz"), flag.Lookup("test.fuzzworker")
+	return f != nil && f.Value.String() != "" || w != nil && w.Value.String() == "true"
 }
 
 var (
