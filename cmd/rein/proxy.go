@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -121,7 +122,7 @@ func (o *ProxyOptions) logPath() string {
 	if o.NoLog {
 		return ""
 	}
-	return firstNonEmptyString(o.Log, os.Getenv("REIN_LOG"))
+	return cmp.Or(o.Log, os.Getenv("REIN_LOG"))
 }
 
 func proxyRun(ctx context.Context, opts *ProxyOptions) error {

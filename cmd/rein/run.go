@@ -307,49 +307,17 @@ func runError(ctx context.Context, err error, model string) error {
 	return fmt.Errorf("run %s: %w", model, err)
 }
 
-// startHooks starts the external hooks named on the command line.
+// startHooks starts the external hooks named on the command line
+// (hooks.StartExecs); a hook dropped later is one warning line.
 func (opts *RunOptions) startHooks(ctx context.Context) ([]hooks.Hook, func(), error) {
-	var hs []hooks.Hook
-	var closers []*hooks.Exec
-	closeAll := func() {
-		for _, c := range closers {
-			c.Close()
-		}
-	}
 	var mu sync.Mutex
-	for _, h := range opts.Hooks {
-		argv, err := hooks.ParseCommand(h)
-		if err != nil {
-			closeAll()
-			return nil, nil, usageErrorf("--hook %q: %v", h, err)
-		}
-		if len(argv) == 0 {
-			closeAll()
-			return nil, nil, usageErrorf("--hook: empty command")
-		}
-		e, err := hooks.NewExec(ctx, argv, hooks.ExecOptions{
-			Stderr: opts.IO.ErrOut,
-			OnError: func(err error) {
-				mu.Lock()
-				defer mu.Unlock()
-				fmt.Fprintf(opts.IO.ErrOut, "rein: warning: hook dropped: %v\n", err)
-			},
-		})
-		if err != nil {
-			closeAll()
-			return nil, nil, fmt.Errorf("start hook %s: %w", argv[0], err)
-		}
-		closers = append(closers, e)
-		hs = append(hs, e)
+	hs, closeAll, err := hooks.StartExecs(ctx, opts.Hooks, opts.IO.ErrOut, func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(opts.IO.ErrOut, "rein: warning: hook dropped: %v\n", err)
+	})
+	if errors.Is(err, hooks.ErrBadCommand) {
+		return nil, nil, usageError{err}
 	}
-	return hs, closeAll, nil
-}
-
-func firstNonEmptyString(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
+	return hs, closeAll, err
 }
