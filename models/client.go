@@ -31,7 +31,9 @@ type Timeouts struct {
 	// Stream bounds the wait for the headers of a request that loads a
 	// model or streams (generate, chat, embed, pull, push, create). Ollama
 	// sends a generation's headers with its first chunk, after it loaded
-	// the model and evaluated the prompt: that can take minutes.
+	// the model, waited for a free slot (behind other clients' requests
+	// when OLLAMA_NUM_PARALLEL is lower than the requests at once) and
+	// evaluated the prompt: that can take minutes.
 	Stream time.Duration
 	// Idle bounds the silence between two reads of a response's body, once
 	// its headers came: a stream that stops sending mid-way. Pull, push and
@@ -45,7 +47,7 @@ type Timeouts struct {
 const (
 	DefaultConnectTimeout  = 10 * time.Second
 	DefaultDescribeTimeout = 30 * time.Second
-	DefaultStreamTimeout   = 5 * time.Minute
+	DefaultStreamTimeout   = 10 * time.Minute
 	DefaultIdleTimeout     = 2 * time.Minute
 
 	EnvConnectTimeout  = "REIN_CONNECT_TIMEOUT"
