@@ -209,13 +209,16 @@ func prepareOpenAIModel(ctx context.Context, h benchHost, model string) (int, er
 // proxyUpstream returns rein proxy's upstream and the backend its runs go
 // to: with --backend openai, the --base-url server (its URL without /v1,
 // where what passes through goes) and its openai client; else up, and nil
-// (the proxy's own Ollama client).
-func (b *BackendOptions) proxyUpstream(up *url.URL) (*url.URL, runner.Backend, error) {
+// (the proxy's own Ollama client). upstreamFlag is --upstream as given.
+func (b *BackendOptions) proxyUpstream(up *url.URL, upstreamFlag string) (*url.URL, runner.Backend, error) {
 	if err := b.check(); err != nil {
 		return nil, nil, err
 	}
 	if !b.openAI() {
 		return up, nil, nil
+	}
+	if strings.TrimSpace(upstreamFlag) != "" {
+		return nil, nil, usageErrorf("--upstream names an Ollama server; with --backend openai the server is --base-url")
 	}
 	base := b.BaseURL
 	if base == "" {

@@ -30,7 +30,10 @@ type benchHost struct {
 // private set (the demo suite and no --host) and no server at OLLAMA_HOST,
 // it starts a private server, as `rein dev demo` does; stop stops it.
 func (o *BenchOptions) connectHosts(ctx context.Context, private bool) ([]benchHost, func(), error) {
-	if len(o.Hosts) == 0 && private {
+	if err := o.Backend.check(); err != nil {
+		return nil, nil, err
+	}
+	if len(o.Hosts) == 0 && private && !o.Backend.openAI() {
 		c, stop, err := connect(ctx, o.IO)
 		if err != nil {
 			return nil, nil, err

@@ -207,7 +207,10 @@ func TestOpenAIBenchMatrix(t *testing.T) {
 func TestOpenAIProxy(t *testing.T) {
 	s := needRawModels(t)
 	b := &BackendOptions{Kind: backendOpenAI, BaseURL: "http://" + s.Host + "/v1", Profile: "qwen3"}
-	up, runs, err := b.proxyUpstream(nil)
+	if _, _, err := b.proxyUpstream(nil, "127.0.0.1:11434"); err == nil || !strings.Contains(err.Error(), "--base-url") {
+		t.Errorf("--upstream with --backend openai: %v", err)
+	}
+	up, runs, err := b.proxyUpstream(nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,5 +241,31 @@ func TestOpenAIProxy(t *testing.T) {
 	recs := rig.records()
 	if len(recs) != 1 || recs[0].CutReason != "steps" || recs[0].OllamaVersion != "openai-completions" {
 		t.Errorf("records %d, first %+v", len(recs), recs)
+	}
+}
+
+// TestOpenAIBenchErrors: a bench with a bad backend flag, or an openai+
+// host that does not answer, stops before any run with one line.
+func TestOpenAIBenchErrors(t *testing.T) {
+	dir := t.TempDir()
+	suite := filepath.Join(dir, "suite.yaml")
+	if err := os.WriteFile(suite, []byte("name: one\ncases:\n  - id: a\n    prompt: \"hi\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown backend", []string{"--backend", "sglang"}, `--backend "sglang": want ollama or openai`},
+		{"no template", []string{"--host", "openai+http://127.0.0.1:1"}, "--host openai+http://127.0.0.1:1: the openai backend needs the model's chat template"},
+		{"unreachable", []string{"--host", "openai+http://127.0.0.1:1", "--profile", "qwen3"}, "cannot reach the OpenAI-compatible server at http://127.0.0.1:1/v1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, code := reinBench(t, context.Background(), nil, append([]string{"--models", "m", "--suite", suite, "-o", filepath.Join(dir, tt.name+".jsonl")}, tt.args...)...)
+			if code == 0 || !strings.Contains(stderr, tt.want) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+				t.Errorf("exit %d, stderr %q; want one line with %q", code, stderr, tt.want)
+			}
+		})
 	}
 }

@@ -138,7 +138,7 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 	if err != nil {
 		return usageError{err}
 	}
-	up, runs, err := opts.Backend.proxyUpstream(up)
+	up, runs, err := opts.Backend.proxyUpstream(up, opts.Upstream)
 	if err != nil {
 		return err
 	}
