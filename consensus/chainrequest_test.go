@@ -29,3 +29,18 @@ func TestChainRequestPromptLanguage(t *testing.T) {
 		}
 	}
 }
+
+// A chain's trace starts with its reasoning prefix; a short trace whose rest
+// is numbers ("17 × 3 = 51") is the prefix's language or unknown, never
+// another one (issue 18: a French chain was reported "thought in de").
+func TestChainTraceLanguage(t *testing.T) {
+	tails := []string{"", "\n\n17 × 3 = 51.", "\n\n17 × 3 = 51. 51 / 3 = 17. 51.", "\n\nOK."}
+	for _, lang := range Languages() {
+		for _, tail := range tails {
+			trace := ThinkPrefix(lang) + tail
+			if got := hooks.DetectLanguage(trace); got != lang && got != hooks.LangUnknown {
+				t.Errorf("%s chain %q: detected %q, want %s or %s", lang, trace, got, lang, hooks.LangUnknown)
+			}
+		}
+	}
+}

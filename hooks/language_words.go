@@ -18,12 +18,13 @@ var functionWords = map[string][]string{
 	"en": {"the", "an", "and", "or", "but", "is", "are", "was", "were", "be", "been", "to", "of", "in", "on",
 		"at", "for", "with", "that", "this", "it", "i", "me", "my", "we", "you", "let", "so", "if", "then",
 		"not", "no", "do", "does", "what", "which", "how", "there", "here", "from", "by", "as", "can",
-		"need", "wait", "okay", "ok", "now", "first", "maybe", "actually", "think", "check", "again",
+		"need", "wait", "okay", "now", "first", "maybe", "actually", "think", "check", "again",
 		"answer", "user", "hmm", "it's", "i'm", "let's", "should", "would", "will", "have", "has"},
 	"fr": {"le", "la", "les", "un", "une", "des", "du", "de", "et", "ou", "mais", "est", "sont", "je", "j",
 		"tu", "il", "elle", "nous", "vous", "ils", "que", "qu", "qui", "ne", "pas", "pour", "dans", "sur",
 		"avec", "ce", "cette", "ces", "donc", "alors", "au", "aux", "mon", "ma", "mes", "se", "sa", "son",
-		"attends", "bon", "c", "d", "l", "n", "puis", "d'abord", "voilà", "réponse", "fait", "être", "très"},
+		"attends", "bon", "c", "d", "l", "n", "puis", "d'abord", "voilà", "réponse", "fait", "être", "très",
+		"en", "vais", "va", "suis", "à", "y"},
 	"es": {"el", "la", "los", "las", "un", "una", "unos", "y", "pero", "es", "son", "que", "de", "del", "en",
 		"por", "para", "con", "no", "se", "lo", "su", "como", "más", "primero", "luego", "entonces", "pues",
 		"espera", "está", "esto", "este", "esta", "yo", "hay", "muy", "también", "respuesta", "pregunta"},
@@ -82,7 +83,8 @@ func functionWordHits(text string) map[string]int {
 // agreeWithFunctionWords checks the trigram model's lang for a Latin-script
 // text against its function words: lang stands when its words are among
 // the most frequent; a language whose words clearly outnumber every other
-// one's stands instead; anything else is unsure ("").
+// one's (three or more, twice the next) stands instead; anything else is
+// unsure (""). "ok" counts for no language: every one uses it.
 func agreeWithFunctionWords(text, lang string) string {
 	hits := functionWordHits(text)
 	best, second, bestLang := 0, 0, ""
@@ -99,7 +101,9 @@ func agreeWithFunctionWords(text, lang string) string {
 		return "" // no function words at all: a formula, a list of names
 	case hits[lang] == best:
 		return lang
-	case best >= 2 && best >= 2*second:
+	case best >= 3 && best >= 2*second:
+		// Clearly another language's words (three at least): a short
+		// text that the trigram model misread.
 		return bestLang
 	}
 	return ""
