@@ -12,25 +12,16 @@ import (
 	"github.com/rein-dev/rein/runner"
 )
 
-// What --on-language-switch takes.
-const (
-	langSwitchWarn = "warn"
-	langSwitchCut  = "cut"
-	langSwitchOff  = "off"
-)
-
 // checkLanguageFlags validates --on-language-switch, --reason-in and the
 // consensus flags, and normalises the language codes.
 func (o *RunOptions) checkLanguageFlags() error {
-	switch o.OnLanguageSwitch {
-	case "", langSwitchWarn, langSwitchCut, langSwitchOff:
-	default:
-		return usageErrorf("--on-language-switch must be warn, cut or off, not %q", o.OnLanguageSwitch)
+	if _, err := consensus.NewLanguageWatch(o.OnLanguageSwitch); err != nil {
+		return usageError{err}
 	}
 	known := func(flag, l string) (string, error) {
-		l = strings.ToLower(strings.TrimSpace(l))
-		if consensus.ReasonSentence(l) == "" {
-			return "", usageErrorf("%s: unknown language %q (want one of %s)", flag, l, strings.Join(consensus.Languages(), ", "))
+		l, err := consensus.CheckLanguage(l)
+		if err != nil {
+			return "", usageErrorf("%s: %v", flag, err)
 		}
 		return l, nil
 	}
@@ -82,43 +73,10 @@ func (o *RunOptions) chains() []consensus.Chain {
 	return consensus.Layout(langs, o.ConsensusSamples, o.Seed, o.ConsensusModels)
 }
 
-// langWatch runs a LanguageSwitch hook for one run and reports what it saw.
-type langWatch struct {
-	hook *hooks.LanguageSwitch
-	path []string // the languages the thinking went through
-	at   int      // thinking tokens at the first switch
-}
-
 // langWatch returns a watch for --on-language-switch; nil when off.
-func (o *RunOptions) langWatch() *langWatch {
-	if o.OnLanguageSwitch == langSwitchOff {
-		return nil
-	}
-	w := &langWatch{}
-	w.hook = &hooks.LanguageSwitch{
-		Cut: o.OnLanguageSwitch == langSwitchCut,
-		OnSwitch: func(from, to string, ev *hooks.Event) {
-			if len(w.path) == 0 {
-				w.path, w.at = []string{from}, ev.ThinkingTokens
-			}
-			w.path = append(w.path, to)
-		},
-	}
+func (o *RunOptions) langWatch() *consensus.LanguageWatch {
+	w, _ := consensus.NewLanguageWatch(o.OnLanguageSwitch) // checked by checkLanguageFlags
 	return w
-}
-
-// apply records a switch in the run's record: language_switch, and one
-// warning, which the command prints.
-func (w *langWatch) apply(rec *runner.Record) {
-	if w == nil || rec == nil || len(w.path) == 0 {
-		return
-	}
-	rec.LanguageSwitch = strings.Join(w.path, "→")
-	msg := fmt.Sprintf("the thinking switched language, %s, at thinking token %d", rec.LanguageSwitch, w.at)
-	if w.hook.Cut {
-		msg += "; cut there"
-	}
-	rec.Warnings = append(rec.Warnings, msg)
 }
 
 // runConsensus runs the chains of --consensus / --consensus-samples, votes,
@@ -128,7 +86,7 @@ func (opts *RunOptions) runConsensus(ctx context.Context, client runner.Backend,
 	ios := opts.IO
 	chains := opts.chains()
 	base := *req // consensus.Run serialises the hooks the chains share
-	watches := make([]*langWatch, len(chains))
+	watches := make([]*consensus.LanguageWatch, len(chains))
 	profiles, err := loadProfiles(opts.Profiles)
 	if err != nil {
 		return nil, err
@@ -142,10 +100,10 @@ func (opts *RunOptions) runConsensus(ctx context.Context, client runner.Backend,
 			if watches[i] == nil {
 				return nil
 			}
-			return []hooks.Hook{watches[i].hook}
+			return []hooks.Hook{watches[i].Hook}
 		},
 		Done: func(i int, rec *runner.Record, _ error) {
-			watches[i].apply(rec)
+			watches[i].Apply(rec)
 			if opts.Verbose && !opts.JSON {
 				fmt.Fprintf(ios.ErrOut, "rein: chain %d/%d%s done in %s: %s\n", i+1, len(chains), chains[i].Label(),
 					time.Duration(rec.Metrics.WallMS*float64(time.Millisecond)).Round(time.Millisecond), term.Shorten(rec.Answer, 60))

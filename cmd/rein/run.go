@@ -274,13 +274,13 @@ func (opts *RunOptions) runOnce(ctx context.Context, client runner.Backend, req 
 	}
 	watch := opts.langWatch()
 	if watch != nil {
-		q.Hooks = append(slices.Clone(q.Hooks), watch.hook)
+		q.Hooks = append(slices.Clone(q.Hooks), watch.Hook)
 	}
 	// A cut gets one line on stderr, --verbose or not.
 	q.Hooks = append(slices.Clone(q.Hooks), disp.Watch(&q))
 	disp.Start()
 	rec, err := r.Run(ctx, &q)
-	watch.apply(rec)
+	watch.Apply(rec)
 	disp.End()
 	disp.Announce(rec)
 	if ferr := finish(ios.ErrOut, opts.runOutput(), rec, rec.Warnings, told); ferr != nil && err == nil {
