@@ -46,7 +46,7 @@ func silentServer(t *testing.T) *url.URL {
 // fakeNDJSON is a fake NDJSON server: it answers every request after
 // headerDelay with the given lines, flushed one by one, then stays silent
 // for stall before it ends the response.
-func fakeNDJSON(t *testing.T, headerDelay time.Duration, lines []string, stall time.Duration) *url.URL {
+func fakeNDJSON(t testing.TB, headerDelay time.Duration, lines []string, stall time.Duration) *url.URL {
 	t.Helper()
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -218,4 +218,41 @@ func TestTimeoutsFromEnv(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkClientStream streams 1000 NDJSON chunks from a loopback server
+// through a client made by NewClient (headers and idle bounded: a timer
+// reset per body read) and through api.NewClient with the default HTTP
+// client, alternately in each iteration, and reports each one's time per
+// chunk and their ratio:
+//
+//	go test -short ./models -run '^$' -bench ClientStream -count 6
+func BenchmarkClientStream(b *testing.B) {
+	chunk := `{"model":"m","response":"a","done":false}`
+	lines := make([]string, 0, 1001)
+	for range 1000 {
+		lines = append(lines, chunk)
+	}
+	lines = append(lines, `{"model":"m","response":"","done":true,"done_reason":"stop"}`)
+	u := fakeNDJSON(b, 0, lines, 0)
+	clients := []*api.Client{NewClient(u, DefaultTimeouts()), api.NewClient(u, http.DefaultClient)}
+	var spent [2]time.Duration
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		for k := range 2 {
+			c := (i + k) % 2 // alternate which goes first
+			start := time.Now()
+			n := 0
+			if err := clients[c].Generate(ctx, &api.GenerateRequest{Model: "m"}, func(api.GenerateResponse) error { n++; return nil }); err != nil || n != 1001 {
+				b.Fatalf("%d chunks, %v", n, err)
+			}
+			spent[c] += time.Since(start)
+		}
+		i++
+	}
+	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(i) / 1001 }
+	b.ReportMetric(per(spent[0]), "bounded-ns/chunk")
+	b.ReportMetric(per(spent[1]), "default-ns/chunk")
+	b.ReportMetric(float64(spent[0])/float64(spent[1]), "bounded/default")
 }
