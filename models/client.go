@@ -194,7 +194,12 @@ func hasSuffix(path string, paths []string) bool {
 	return false
 }
 
-func isStream(path string) bool { return hasSuffix(path, streamPaths) }
+// isStream reports whether a request's headers may wait long: a stream,
+// or a blob upload (POST /api/blobs/DIGEST), whose headers come once the
+// whole body went up.
+func isStream(path string) bool {
+	return hasSuffix(path, streamPaths) || strings.Contains(path, "/api/blobs/")
+}
 
 type boundedTransport struct {
 	base http.RoundTripper

@@ -87,6 +87,10 @@ func TestClientSilentServer(t *testing.T) {
 		{"tags", func(ctx context.Context) error { _, err := c.List(ctx); return err }, 200 * time.Millisecond, EnvDescribeTimeout},
 		{"ps", func(ctx context.Context) error { _, err := c.ListRunning(ctx); return err }, 200 * time.Millisecond, EnvDescribeTimeout},
 		{"show", func(ctx context.Context) error { _, err := c.Show(ctx, &api.ShowRequest{Model: "m"}); return err }, 200 * time.Millisecond, EnvDescribeTimeout},
+		// A blob's headers come once its body went up: the stream limit.
+		{"blob upload", func(ctx context.Context) error {
+			return c.CreateBlob(ctx, "sha256:"+strings.Repeat("0", 64), strings.NewReader("gguf"))
+		}, 400 * time.Millisecond, EnvStreamTimeout},
 		{"generate", func(ctx context.Context) error {
 			return c.Generate(ctx, &api.GenerateRequest{Model: "m"}, func(api.GenerateResponse) error { return nil })
 		}, 400 * time.Millisecond, EnvStreamTimeout},
