@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -135,21 +134,6 @@ otherwise, whatever the checks say.`,
 	return cmd
 }
 
-// benchSummary is the summary printed at the end (--json keys).
-type benchSummary struct {
-	Results     string   `json:"results"`
-	Total       int      `json:"total"`
-	Skipped     int      `json:"skipped"`
-	Ran         int      `json:"ran"`
-	Passed      int      `json:"passed"`
-	Failed      int      `json:"failed"`
-	Unchecked   int      `json:"unchecked"`
-	Errors      int      `json:"errors"`
-	Interrupted int      `json:"interrupted"`
-	ElapsedMS   float64  `json:"elapsed_ms"`
-	Warnings    []string `json:"warnings"`
-}
-
 func (o *BenchOptions) validate() error {
 	for _, b := range []struct {
 		name   string
@@ -261,20 +245,14 @@ func benchRun(ctx context.Context, opts *BenchOptions) error {
 		fmt.Fprintln(ios.ErrOut, "rein: warning: "+w)
 	}
 
-	s := benchSummary{Results: opts.Out, Total: sum.Total, Skipped: sum.Skipped, Ran: sum.Ran, Passed: sum.Passed,
-		Failed: sum.Failed, Unchecked: sum.Unchecked, Errors: sum.Errors, Interrupted: sum.Interrupted,
-		ElapsedMS: float64(sum.Elapsed.Microseconds()) / 1000, Warnings: sum.Warnings}
-	if s.Warnings == nil {
-		s.Warnings = []string{}
-	}
 	if opts.JSON {
 		enc := json.NewEncoder(ios.Out)
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(s); err != nil {
+		if err := enc.Encode(sum.Record(opts.Out)); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintln(ios.Out, summaryLine(s, sum.Elapsed))
+		fmt.Fprintln(ios.Out, sum.Line(opts.Out))
 	}
 
 	finished := sum.Ran - sum.Interrupted - sum.Errors
@@ -313,21 +291,5 @@ func checkResultsFile(path string) error {
 	return nil
 }
 
-func summaryLine(s benchSummary, elapsed time.Duration) string {
-	line := fmt.Sprintf("%s: %d passed, %d failed, %d unchecked", plural(s.Ran, "run"), s.Passed, s.Failed, s.Unchecked)
-	if s.Errors > 0 {
-		line += fmt.Sprintf(", %d errors", s.Errors)
-	}
-	if s.Interrupted > 0 {
-		line += fmt.Sprintf(", %d interrupted", s.Interrupted)
-	}
-	line += fmt.Sprintf("; %d skipped; %s; %s", s.Skipped, elapsed.Round(10*time.Millisecond), s.Results)
-	return line
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
-}
+// plural is term.Plural.
+func plural(n int, word string) string { return term.Plural(n, word) }

@@ -119,7 +119,7 @@ func TestBenchDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var sum benchSummary
+	var sum bench.SummaryRecord
 	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
 		t.Fatalf("stdout is not one JSON summary: %v\n%s", err, stdout)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rein-dev/rein/bench"
 	"github.com/rein-dev/rein/internal/ollamatest"
 	"github.com/rein-dev/rein/models/tiny"
 )
@@ -22,7 +23,7 @@ func TestBenchTinySuite(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var sum benchSummary
+	var sum bench.SummaryRecord
 	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
 		t.Fatalf("stdout is not one JSON summary: %v\n%s", err, stdout)
 	}

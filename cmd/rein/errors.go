@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"net/url"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rein-dev/rein/budget"
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/models"
 )
 
@@ -54,28 +54,8 @@ func notFoundModel(err error) string {
 	return ""
 }
 
-// oneLine keeps the first line of s and counts the others: a suite file
-// with three problems reads "f.yaml:3: …; and 2 more problems".
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	i := strings.IndexByte(s, '\n')
-	if i < 0 {
-		return s
-	}
-	n := 0
-	for _, l := range strings.Split(s[i+1:], "\n") {
-		if strings.TrimSpace(l) != "" {
-			n++
-		}
-	}
-	switch n {
-	case 0:
-		return strings.TrimSpace(s[:i])
-	case 1:
-		return strings.TrimSpace(s[:i]) + "; and 1 more problem"
-	}
-	return fmt.Sprintf("%s; and %d more problems", strings.TrimSpace(s[:i]), n)
-}
+// oneLine is term.OneLine.
+func oneLine(s string) string { return term.OneLine(s) }
 
 func isCobraUsage(err error) bool {
 	s := err.Error()

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rein-dev/rein/budget"
+	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/proxy"
 	"github.com/rein-dev/rein/runlog"
@@ -169,7 +170,7 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 		Logf:         errf,
 		OnRecord: func(rec *runner.Record) {
 			if opts.Verbose {
-				errf("rein proxy: %s", runLine(rec))
+				errf("rein proxy: %s", term.RunLine(rec))
 			}
 			var out runlog.Output
 			if logPath != "" {
@@ -213,18 +214,4 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 		opts.Ready(addr)
 	}
 	return <-served
-}
-
-// runLine sums up a proxied run in one line.
-func runLine(rec *runner.Record) string {
-	cut := rec.CutReason
-	if cut == "" {
-		cut = "none"
-	}
-	s := fmt.Sprintf("%s run %s: cut %s, %d step(s), %d thinking + %d answer token(s), %.0f ms",
-		rec.Model, rec.RunID, cut, rec.Steps, rec.Metrics.ThinkingTokens, rec.Metrics.AnswerTokens, rec.Metrics.WallMS)
-	if rec.Error != "" {
-		s += ", error: " + oneLine(rec.Error)
-	}
-	return s
 }
