@@ -455,15 +455,18 @@ func sortedLines(body string) string {
 // stderr and the exit code. ready, when set, gets the address.
 func reinProxy(ctx context.Context, ready func(net.Addr), args ...string) (string, int) {
 	ios, _, errOut := testStreams("")
-	opts := &ProxyOptions{IO: ios, Ready: ready}
-	cmd := newProxyCmdWith(opts)
+	code := reinProxyOn(ctx, ios, ready, args...)
+	return errOut.String(), code
+}
+
+// reinProxyOn runs `rein proxy ARGS…` on ios and returns the exit code.
+func reinProxyOn(ctx context.Context, ios *IOStreams, ready func(net.Addr), args ...string) int {
+	cmd := newProxyCmdWith(&ProxyOptions{IO: ios, Ready: ready})
 	cmd.SetArgs(args)
 	cmd.SetOut(ios.Out)
 	cmd.SetErr(ios.ErrOut)
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err := cmd.ExecuteContext(ctx)
-	code := exitCode(ctx, ios.ErrOut, err)
-	return errOut.String(), code
+	return exitCode(ctx, ios.ErrOut, cmd.ExecuteContext(ctx))
 }
 
 // TestProxyCommand: `rein proxy` with budget flags and a run log serves the

@@ -89,10 +89,8 @@ func TestProxyShutdownFlushesRecords(t *testing.T) {
 		ios, _, _ := testStreams("")
 		errOut := &slowWriter{slow: "cut interrupted", delay: 300 * time.Millisecond}
 		ios.ErrOut = errOut
-		cmd := newProxyCmdWith(&ProxyOptions{IO: ios, Ready: func(a net.Addr) { addrc <- a }})
-		cmd.SetArgs([]string{"--listen", "127.0.0.1:0", "--upstream", strings.TrimPrefix(up.URL, "http://"), "--log", logPath, "--verbose"})
-		cmd.SilenceUsage, cmd.SilenceErrors = true, true
-		code := exitCode(ctx, errOut, cmd.ExecuteContext(ctx))
+		code := reinProxyOn(ctx, ios, func(a net.Addr) { addrc <- a },
+			"--listen", "127.0.0.1:0", "--upstream", strings.TrimPrefix(up.URL, "http://"), "--log", logPath, "--verbose")
 		done <- result{errOut.String(), code}
 	}()
 	var addr net.Addr
