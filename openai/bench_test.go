@@ -1,9 +1,13 @@
 package openai
 
 import (
+	"context"
 	"flag"
 	"slices"
 	"testing"
+
+	"github.com/rein-dev/rein/budget"
+	"github.com/rein-dev/rein/runner"
 )
 
 var benchSize = flag.String("openai.size", "", `scripted size preset of BenchmarkOpenAIVsOllama's model ("": the smallest; "0.6b", "4b")`)
@@ -64,5 +68,60 @@ func BenchmarkOpenAIVsOllama(b *testing.B) {
 	b.ReportMetric(tokO/secO, "ollama-tok/s")
 	b.ReportMetric(tokA/secA, "openai-tok/s")
 	b.ReportMetric((tokA/secA)/(tokO/secO), "openai/ollama")
+	b.ReportMetric(ratios[len(ratios)/2], "median-openai/ollama")
+}
+
+// BenchmarkRunOpenAIVsOllama is the same comparison through rein's runner,
+// as rein run measures it: the thinking rate (thinking_tps: thinking
+// tokens from the first to the last, on the client's clock) of a run held
+// to 300 thinking tokens, through this backend on Ollama's /v1 and
+// through Ollama's API, on one server and one loaded model, side by side.
+//
+//	go test ./openai -run '^$' -bench RunOpenAIVsOllama -benchtime 5x
+func BenchmarkRunOpenAIVsOllama(b *testing.B) {
+	s, nativeModel, rawModel := needPair(b, *benchSize)
+	tmpl, _ := ProfileTemplate("qwen3")
+	c, err := New(Options{BaseURL: "http://" + s.Host, Template: tmpl, Family: "qwen3"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	ro, ra := &runner.Runner{Backend: s.Client}, &runner.Runner{Backend: c}
+	run := func(r *runner.Runner, model string, think int) *runner.Record {
+		rec, err := r.Run(ctx, &runner.Request{Model: model, Prompt: "How many r's are in strawberry?", Think: budget.Ptr(true), NumCtx: serverCtx,
+			Budgets: budget.Budgets{MaxThinkTokens: budget.Ptr(think), Loop: budget.Ptr(0), OnLimit: budget.Ptr(runner.OnLimitStop)}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rec.Metrics.ThinkingTokens < think-2 {
+			b.Fatalf("%s: %d thinking tokens, want %d", model, rec.Metrics.ThinkingTokens, think)
+		}
+		return rec
+	}
+	run(ro, nativeModel, 8) // warm up both
+	run(ra, rawModel, 8)
+	var sumO, sumA float64
+	var ratios []float64
+	i := 0
+	b.ResetTimer()
+	for b.Loop() {
+		var o, a *runner.Record
+		if i%2 == 0 {
+			o, a = run(ro, nativeModel, 300), run(ra, rawModel, 300)
+		} else {
+			a = run(ra, rawModel, 300)
+			o = run(ro, nativeModel, 300)
+		}
+		i++
+		sumO += o.Metrics.ThinkingTPS
+		sumA += a.Metrics.ThinkingTPS
+		ratios = append(ratios, a.Metrics.ThinkingTPS/o.Metrics.ThinkingTPS)
+		b.Logf("pair %d: ollama %.0f tok/s, openai %.0f tok/s", i, o.Metrics.ThinkingTPS, a.Metrics.ThinkingTPS)
+	}
+	slices.Sort(ratios)
+	k := float64(i)
+	b.ReportMetric(sumO/k, "ollama-tok/s")
+	b.ReportMetric(sumA/k, "openai-tok/s")
+	b.ReportMetric(sumA/sumO, "openai/ollama")
 	b.ReportMetric(ratios[len(ratios)/2], "median-openai/ollama")
 }
