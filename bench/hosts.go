@@ -43,6 +43,9 @@ func ParseHost(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("bad port %q", port)
 	}
 	u := &url.URL{Scheme: scheme, Host: net.JoinHostPort(host, port)}
+	if h, _, err := net.SplitHostPort(u.Host); err != nil || h == "" || strings.ContainsAny(h, "[]/@?#") {
+		return nil, fmt.Errorf("bad host %q", hostport)
+	}
 	if path != "" {
 		u.Path = "/" + path
 	}

@@ -18,6 +18,7 @@ func TestParseHost(t *testing.T) {
 		{"gpu1:port", "", `bad port "port"`},
 		{"gpu1:70000", "", `bad port "70000"`},
 		{"ftp://gpu1", "", `scheme "ftp"`},
+		{"[", "", `bad host "["`}, // found by FuzzParseHost
 	} {
 		u, err := ParseHost(tt.in)
 		switch {
