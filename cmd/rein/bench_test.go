@@ -15,7 +15,6 @@ import (
 	"github.com/rein-dev/rein/bench"
 	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/internal/ollamatest"
-	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/models/scripted"
 )
 
@@ -458,52 +457,5 @@ func TestBenchErrors(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%q: wrote %s", tt.args, out)
 		}
-	}
-}
-
-func TestBenchProgress(t *testing.T) {
-	// Plain lines: no more than one each 2s, and always the last one.
-	var buf bytes.Buffer
-	now := time.Unix(0, 0)
-	p := term.NewBenchProgress(&IOStreams{ErrOut: &buf}, "r.jsonl", func() time.Time { return now })
-	p.Update(0, 4, 3)
-	now = now.Add(time.Second)
-	p.Update(1, 4, 3)
-	now = now.Add(500 * time.Millisecond)
-	p.Update(2, 4, 3) // too soon
-	now = now.Add(3 * time.Second)
-	p.Update(3, 4, 3)
-	now = now.Add(500 * time.Millisecond)
-	p.Update(4, 4, 3)
-	p.Stop()
-	want := "skipped 3 runs already in r.jsonl\n" +
-		"bench: 1/4 runs (25%), 1s elapsed, about 3s left\n" +
-		"bench: 3/4 runs (75%), 5s elapsed, about 2s left\n" +
-		"bench: 4/4 runs (100%), 5s elapsed\n"
-	if buf.String() != want {
-		t.Errorf("lines:\n%s\nwant:\n%s", buf.String(), want)
-	}
-
-	// A terminal gets one bar with the count and a time estimate.
-	buf.Reset()
-	p = term.NewBenchProgress(&IOStreams{ErrOut: &buf, ErrIsTerminal: true}, "r.jsonl", nil)
-	p.Update(0, 3, 1)
-	for i := 1; i <= 3; i++ {
-		p.Update(i, 3, 1)
-	}
-	p.Stop()
-	s := buf.String()
-	if !strings.HasPrefix(s, "skipped 1 run already in r.jsonl\n") || !strings.Contains(s, "bench") || !strings.Contains(s, "(3/3") || !strings.HasSuffix(s, "\n") {
-		t.Errorf("bar:\n%q", s)
-	}
-
-	// Interrupted: the bar's line is ended.
-	buf.Reset()
-	p = term.NewBenchProgress(&IOStreams{ErrOut: &buf, ErrIsTerminal: true}, "r.jsonl", nil)
-	p.Update(0, 3, 0)
-	p.Update(1, 3, 0)
-	p.Stop()
-	if s := buf.String(); !strings.Contains(s, "(1/3") || !strings.HasSuffix(s, "\n") || strings.Contains(s, "skipped") {
-		t.Errorf("interrupted bar:\n%q", s)
 	}
 }

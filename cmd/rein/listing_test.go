@@ -18,7 +18,6 @@ import (
 	"github.com/ollama/ollama/format"
 
 	"github.com/rein-dev/rein/internal/ollamatest"
-	"github.com/rein-dev/rein/internal/term"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/models/scripted"
 )
@@ -276,25 +275,6 @@ func TestPsCommand(t *testing.T) {
 			t.Errorf("row %v; ps says %+v", r, *raw)
 		}
 	})
-}
-
-func TestPsUntil(t *testing.T) {
-	now := time.Now()
-	tests := []struct {
-		expires time.Time
-		want    string
-	}{
-		{time.Time{}, "Never"},
-		{now.Add(-time.Second), "Stopping..."},
-		{now, "Stopping..."},
-		{now.Add(4*time.Minute + 30*time.Second), "4 minutes from now"},
-		{now.AddDate(300, 0, 0), "Forever"},
-	}
-	for _, tt := range tests {
-		if got := term.Until(tt.expires, now); got != tt.want {
-			t.Errorf("until(%v) = %q, want %q", tt.expires.Sub(now), got, tt.want)
-		}
-	}
 }
 
 // showVolatile are the figures of a scripted model that follow its
