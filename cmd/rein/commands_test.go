@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"net/url"
 	"reflect"
@@ -188,5 +189,55 @@ func TestRootHasEveryCommand(t *testing.T) {
 		if !slices.Contains(names, want) {
 			t.Errorf("rein has no command %q (has %v)", want, names)
 		}
+	}
+}
+
+// TestCommandUsage: a command line every command refuses is a usage error
+// (exit 2, one line that names the flag), said before any server is asked
+// (the factory's client points nowhere that answers) and before the
+// profiles are read.
+func TestCommandUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "m", "hi", "--max-steps", "-2", "--no-log"}, "--max-steps"},
+		{[]string{"run", "m", "hi", "--option", "temprature=0.6", "--no-log"}, `unknown Ollama option "temprature"`},
+		{[]string{"run", "m", "hi", "--on-limit", "later", "--no-log"}, "--on-limit"},
+		{[]string{"run", "m", "hi", "--think", "maybe", "--no-log"}, "--think"},
+		{[]string{"run", "m", "hi", "--reason-in", "xx", "--no-log"}, "--reason-in"},
+		{[]string{"run", "m", "hi", "--on-language-switch", "loud", "--no-log"}, "--on-language-switch"},
+		{[]string{"run", "m", "hi", "--hook", "sh -c 'x", "--no-log"}, "--hook"},
+		{[]string{"bench"}, "--suite is required"},
+		{[]string{"bench", "--suite", "demo", "--repeats", "0"}, "--repeats must be 1 or more"},
+		{[]string{"bench", "--suite", "demo", "--budgets", "steps=x"}, "--budgets"},
+		{[]string{"bench", "--suite", "demo", "--reason-in", "xx"}, "--reason-in"},
+		{[]string{"bench", "--suite", "demo", "--models", "a,a"}, "--models: a given twice"},
+		{[]string{"proxy", "--on-limit", "later"}, "--on-limit"},
+		{[]string{"proxy", "--upstream", "ftp://x"}, "--upstream"},
+		{[]string{"proxy", "--listen", "0.0.0.0:0"}, "--allow-remote"},
+		{[]string{"proxy", "--listen", "11435"}, "want host:port"},
+		{[]string{"show"}, "accepts 1 arg(s), received 0"},
+		{[]string{"pull"}, "requires at least 1 arg(s)"},
+		{[]string{"report", "r.jsonl"}, "-o"},
+		{[]string{"dev", "make-model", "m", "--script", "<think>a", "--size", "huge"}, `unknown --size "huge"`},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			f := flagFactory("", false)
+			f.Profiles = func() ([]models.Profile, string, error) {
+				t.Error("the profiles were read")
+				return nil, "", errors.New("no profiles here")
+			}
+			root := newRoot(f)
+			root.SetArgs(tt.args)
+			err := root.ExecuteContext(t.Context())
+			var errOut strings.Builder
+			code := exitCode(t.Context(), &errOut, err)
+			if code != exitUsage || !strings.Contains(errOut.String(), tt.want) || strings.Count(strings.TrimSpace(errOut.String()), "\n") != 0 {
+				t.Errorf("exit %d, stderr %q; want exit %d and one line with %q", code, errOut.String(), exitUsage, tt.want)
+			}
+		})
 	}
 }
