@@ -15,6 +15,7 @@ import (
 
 	"github.com/ollama/ollama/api"
 
+	"github.com/rein-dev/rein/internal/golden"
 	"github.com/rein-dev/rein/internal/ollamatest"
 	"github.com/rein-dev/rein/models/scripted"
 )
@@ -135,24 +136,5 @@ func createModelOn(ctx context.Context, s *ollamatest.Server, name string, m *sc
 	return scripted.Create(ctx, s.Client, name, m, "")
 }
 
-// checkGolden compares got with testdata/NAME; REIN_UPDATE_GOLDEN=1
-// rewrites the file.
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	golden := filepath.Join("testdata", name)
-	if os.Getenv("REIN_UPDATE_GOLDEN") != "" {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (REIN_UPDATE_GOLDEN=1 writes it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (REIN_UPDATE_GOLDEN=1 rewrites it):\n--- got\n%s\n--- want\n%s", golden, got, want)
-	}
-}
+// checkGolden compares got with testdata/NAME (golden.Check).
+func checkGolden(t *testing.T, name, got string) { golden.Check(t, name, got) }

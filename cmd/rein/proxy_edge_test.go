@@ -469,6 +469,31 @@ func reinProxyOn(ctx context.Context, ios *IOStreams, ready func(net.Addr), args
 	return exitCode(ctx, ios.ErrOut, cmd.ExecuteContext(ctx))
 }
 
+// proxyExit is how a `rein proxy` run in the background ended.
+type proxyExit struct {
+	stderr string
+	code   int
+}
+
+// goReinProxy starts `rein proxy ARGS…` on ios in the background and waits
+// until it listens; done gets its end (stderr read by stderr).
+func goReinProxy(t *testing.T, ctx context.Context, ios *IOStreams, stderr func() string, args ...string) (net.Addr, <-chan proxyExit) {
+	t.Helper()
+	addrc := make(chan net.Addr, 1)
+	done := make(chan proxyExit, 1)
+	go func() {
+		code := reinProxyOn(ctx, ios, func(a net.Addr) { addrc <- a }, args...)
+		done <- proxyExit{stderr(), code}
+	}()
+	select {
+	case addr := <-addrc:
+		return addr, done
+	case r := <-done:
+		t.Fatalf("rein proxy exited %d: %s", r.code, r.stderr)
+		return nil, nil
+	}
+}
+
 // TestProxyCommand: `rein proxy` with budget flags and a run log serves the
 // Go client; a non-loopback address needs --allow-remote and warns.
 func TestProxyCommand(t *testing.T) {
@@ -476,23 +501,9 @@ func TestProxyCommand(t *testing.T) {
 	logPath := filepath.Join(t.TempDir(), "runs.jsonl")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	addrc := make(chan net.Addr, 1)
-	type result struct {
-		stderr string
-		code   int
-	}
-	done := make(chan result, 1)
-	go func() {
-		stderr, code := reinProxy(ctx, func(a net.Addr) { addrc <- a }, "--listen", "127.0.0.1:0", "--upstream", s.Host,
-			"--max-steps", "2", "--loop", "0", "--log", logPath, "--verbose")
-		done <- result{stderr, code}
-	}()
-	var addr net.Addr
-	select {
-	case addr = <-addrc:
-	case r := <-done:
-		t.Fatalf("rein proxy exited %d: %s", r.code, r.stderr)
-	}
+	ios, _, errOut := testStreams("")
+	addr, done := goReinProxy(t, ctx, ios, errOut.String, "--listen", "127.0.0.1:0", "--upstream", s.Host,
+		"--max-steps", "2", "--loop", "0", "--log", logPath, "--verbose")
 	client := api.NewClient(&url.URL{Scheme: "http", Host: addr.String()}, http.DefaultClient)
 	var thinking, content strings.Builder
 	err := client.Chat(context.Background(), &api.ChatRequest{

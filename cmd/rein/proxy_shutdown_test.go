@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -77,28 +76,13 @@ func TestProxyShutdownFlushesRecords(t *testing.T) {
 	logPath := filepath.Join(t.TempDir(), "runs.jsonl")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	addrc := make(chan net.Addr, 1)
-	type result struct {
-		stderr string
-		code   int
-	}
-	done := make(chan result, 1)
-	go func() {
-		// A slow stderr, as a terminal can be: each run's line comes
-		// before its record is logged.
-		ios, _, _ := testStreams("")
-		errOut := &slowWriter{slow: "cut interrupted", delay: 300 * time.Millisecond}
-		ios.ErrOut = errOut
-		code := reinProxyOn(ctx, ios, func(a net.Addr) { addrc <- a },
-			"--listen", "127.0.0.1:0", "--upstream", strings.TrimPrefix(up.URL, "http://"), "--log", logPath, "--verbose")
-		done <- result{errOut.String(), code}
-	}()
-	var addr net.Addr
-	select {
-	case addr = <-addrc:
-	case r := <-done:
-		t.Fatalf("rein proxy exited %d: %s", r.code, r.stderr)
-	}
+	// A slow stderr, as a terminal can be: each run's line comes before
+	// its record is logged.
+	ios, _, _ := testStreams("")
+	errOut := &slowWriter{slow: "cut interrupted", delay: 300 * time.Millisecond}
+	ios.ErrOut = errOut
+	addr, done := goReinProxy(t, ctx, ios, errOut.String,
+		"--listen", "127.0.0.1:0", "--upstream", strings.TrimPrefix(up.URL, "http://"), "--log", logPath, "--verbose")
 	client := api.NewClient(&url.URL{Scheme: "http", Host: addr.String()}, http.DefaultClient)
 	var wg sync.WaitGroup
 	for _, path := range []string{"chat", "generate"} {
@@ -127,7 +111,7 @@ func TestProxyShutdownFlushesRecords(t *testing.T) {
 		}
 	}
 	cancel() // SIGINT
-	var r result
+	var r proxyExit
 	select {
 	case r = <-done:
 	case <-time.After(30 * time.Second):

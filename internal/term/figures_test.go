@@ -3,11 +3,10 @@ package term
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/rein-dev/rein/hooks"
+	"github.com/rein-dev/rein/internal/golden"
 	"github.com/rein-dev/rein/models"
 	"github.com/rein-dev/rein/runner"
 )
@@ -36,7 +35,7 @@ func TestFiguresGolden(t *testing.T) {
 	var out bytes.Buffer
 	PrintFigures(&out, rec)
 	got := out.String()
-	checkGolden(t, "figures.golden", got)
+	golden.Check(t, "figures.golden", got)
 
 	// Without hardware figures (a backend that cannot list models) the
 	// hardware rows are left out.
@@ -45,27 +44,5 @@ func TestFiguresGolden(t *testing.T) {
 	PrintFigures(&out, rec)
 	if bytes.Contains(out.Bytes(), []byte("hardware:")) || bytes.Contains(out.Bytes(), []byte("bandwidth:")) {
 		t.Errorf("hardware rows without figures:\n%s", out.String())
-	}
-}
-
-// checkGolden compares got with testdata/NAME; REIN_UPDATE_GOLDEN=1
-// rewrites the file.
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	golden := filepath.Join("testdata", name)
-	if os.Getenv("REIN_UPDATE_GOLDEN") != "" {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (REIN_UPDATE_GOLDEN=1 writes it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (REIN_UPDATE_GOLDEN=1 rewrites it):\n--- got\n%s\n--- want\n%s", golden, got, want)
 	}
 }
