@@ -197,8 +197,9 @@ func TestLangDetection(t *testing.T) {
 	})
 	t.Run("no language", func(t *testing.T) {
 		rec, _ := runJSON(t, srv, "ml/fr", "6*7?")
-		if got := mlRecord(rec).langs(); got != [3]string{"", "fr", "fr"} || !mlRecord(rec).consistent() {
-			t.Errorf("languages %v consistent %v, want \"\" fr fr, consistent", got, mlRecord(rec).consistent())
+		// "6*7?" has no language: unknown (hooks.LangUnknown), and ignored.
+		if got := mlRecord(rec).langs(); got != [3]string{hooks.LangUnknown, "fr", "fr"} || !mlRecord(rec).consistent() {
+			t.Errorf("languages %v consistent %v, want unknown fr fr, consistent", got, mlRecord(rec).consistent())
 		}
 	})
 }
