@@ -30,6 +30,10 @@ type ReportOptions struct {
 // and left out of every other figure.
 type Row struct {
 	Model, Budget, Variant string
+	// Host is the server, set only when the results come from more than
+	// one (rein bench --host A --host B): then each host has rows of its
+	// own, side by side.
+	Host string
 	// Reasoning is the reasoning axis point (Job.Reasoning).
 	Reasoning string
 	// Runs counts the runs that did not fail; Errors those that did.
@@ -52,15 +56,22 @@ type Row struct {
 	LangConsistent float64
 }
 
-type groupKey struct{ model, budget, variant, reasoning string }
+type groupKey struct{ model, host, budget, variant, reasoning string }
 
 // Report groups results into rows, one per model × budget (× variant),
 // sorted by model, then budget (by key and value, "none" last).
 func Report(results []Result, opts ReportOptions) []Row {
 	groups := map[groupKey][]*Result{}
+	hosts := map[string]bool{}
+	for _, r := range results {
+		hosts[r.Host] = true
+	}
 	for i := range results {
 		r := &results[i]
-		k := groupKey{r.Model, r.Budget, "", r.Reasoning}
+		k := groupKey{model: r.Model, budget: r.Budget, reasoning: r.Reasoning}
+		if len(hosts) > 1 {
+			k.host = r.Host
+		}
 		if opts.ByVariant {
 			k.variant = r.Variant
 		}
@@ -81,6 +92,8 @@ func Report(results []Result, opts ReportOptions) []Row {
 			return 1
 		case a.reasoning != b.reasoning:
 			return strings.Compare(a.reasoning, b.reasoning)
+		case a.host != b.host:
+			return strings.Compare(a.host, b.host)
 		}
 		return strings.Compare(a.variant, b.variant)
 	})
@@ -92,7 +105,7 @@ func Report(results []Result, opts ReportOptions) []Row {
 }
 
 func makeRow(k groupKey, rs []*Result) Row {
-	row := Row{Model: k.model, Budget: k.budget, Variant: k.variant, Reasoning: k.reasoning}
+	row := Row{Model: k.model, Host: k.host, Budget: k.budget, Variant: k.variant, Reasoning: k.reasoning}
 	var think, steps, ttps, atps, ttft, ttfa, rtok, rms, lang []float64
 	cut, loop := 0, 0
 	for _, r := range rs {
@@ -176,7 +189,12 @@ func variantName(v string) string {
 // table returns the report table as text cells, for Markdown and HTML.
 func table(rows []Row, opts ReportOptions) (header []string, cells [][]string) {
 	lang := hasLang(rows)
-	header = []string{"model", "budget"}
+	header = []string{"model"}
+	host := hasHost(rows)
+	if host {
+		header = append(header, "host")
+	}
+	header = append(header, "budget")
 	reasoning := hasReasoning(rows)
 	if reasoning {
 		header = append(header, "reasoning")
@@ -195,7 +213,11 @@ func table(rows []Row, opts ReportOptions) (header []string, cells [][]string) {
 		if budget == "" {
 			budget = "-" // records from `rein run` logs carry no budget
 		}
-		c := []string{r.Model, budget}
+		c := []string{r.Model}
+		if host {
+			c = append(c, r.Host)
+		}
+		c = append(c, budget)
 		if reasoning {
 			c = append(c, ReasoningName(r.Reasoning))
 		}
@@ -230,7 +252,12 @@ func table(rows []Row, opts ReportOptions) (header []string, cells [][]string) {
 func WriteCSV(w io.Writer, rows []Row, opts ReportOptions) error {
 	cw := csv.NewWriter(w)
 	lang := hasLang(rows)
-	head := []string{"model", "budget"}
+	head := []string{"model"}
+	host := hasHost(rows)
+	if host {
+		head = append(head, "host")
+	}
+	head = append(head, "budget")
 	reasoning := hasReasoning(rows)
 	if reasoning {
 		head = append(head, "reasoning")
@@ -248,7 +275,11 @@ func WriteCSV(w io.Writer, rows []Row, opts ReportOptions) error {
 		return err
 	}
 	for _, r := range rows {
-		c := []string{r.Model, r.Budget}
+		c := []string{r.Model}
+		if host {
+			c = append(c, r.Host)
+		}
+		c = append(c, r.Budget)
 		if reasoning {
 			c = append(c, r.Reasoning)
 		}
@@ -290,7 +321,7 @@ func WriteMarkdown(w io.Writer, results []Result, rows []Row, opts ReportOptions
 	sep := make([]string, len(header))
 	for i := range sep {
 		sep[i] = "---"
-		if i >= 2+b2i(opts.ByVariant) {
+		if i >= 2+b2i(opts.ByVariant)+b2i(hasHost(rows)) {
 			sep[i] = "--:"
 		}
 	}
@@ -436,6 +467,11 @@ func WriteReport(dir string, results []Result, opts ReportOptions) error {
 		return os.WriteFile(filepath.Join(dir, "report.html"), b.Bytes(), 0o644)
 	}
 	return nil
+}
+
+// hasHost reports whether the rows are split by server.
+func hasHost(rows []Row) bool {
+	return slices.ContainsFunc(rows, func(r Row) bool { return r.Host != "" })
 }
 
 // hasReasoning reports whether some row is on the reasoning axis; the

@@ -34,6 +34,9 @@ type Result struct {
 	// Reasoning is the point on the reasoning axis (Job.Reasoning); absent
 	// from the records of benches without the axis.
 	Reasoning string `json:"reasoning,omitempty"`
+	// Host is the server that ran it (host:port, or openai+URL's host),
+	// as the bench's records name it.
+	Host string `json:"host,omitempty"`
 
 	// LanguageConsistent is the record's language_consistent flag, when
 	// it has one (true or false; a number is read as non-zero).

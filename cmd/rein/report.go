@@ -29,9 +29,12 @@ func NewCmdReport(f *Factory, runF func(*ReportOptions) error) *cobra.Command {
 		Use:   "report RESULTS.jsonl... -o DIR",
 		Short: "Turn bench results into tables, benchmark lines and plots",
 		Long: `Read one or more results files written by rein bench and write into DIR:
-report.md and report.csv (one row per model and budget: accuracy with a 95%
-interval, thinking tokens and steps, cut and loop rates, speeds, time to
-first token and answer, resume cost), bench.txt (Go benchmark lines, so that
+report.md and report.csv (one row per model and budget, and per server when
+the results come from several --host: accuracy with a 95% interval, thinking
+tokens and steps, cut and loop rates, speeds, time to first token and answer,
+resume cost), the accuracy against mean thinking tokens (probes included) of
+every budget kind (none, steps, think-tokens, think-time, agree, confidence)
+as a table and on one chart, bench.txt (Go benchmark lines, so that
 benchstat compares two results files), and the plots speed, accuracy and
 lengths as PNG and SVG. --html adds report.html, one self-contained page.`,
 		Args: cobra.MinimumNArgs(1),
