@@ -43,6 +43,11 @@ type Profile struct {
 	// ThinkLevels are the thinking levels the model accepts (gpt-oss: low,
 	// medium, high); empty when thinking is only on or off.
 	ThinkLevels []string `json:"think_levels,omitempty"`
+	// ProbeLead is the answer lead-in of an early exit's answer probes: it
+	// follows the closing tag, to lead the model to its answer (such as
+	// "\n\nThe answer is"). Empty lets the model start its answer as it
+	// would; the built-ins set none.
+	ProbeLead string `json:"probe_lead,omitempty"`
 	// Chat means: drive the model through Ollama's chat path, whose parser
 	// is built in (gpt-oss's harmony format), not by raw generation.
 	Chat bool `json:"chat,omitempty"`

@@ -194,6 +194,7 @@ type rawProfile struct {
 	ThinkOpen      value       `yaml:"think_open"`
 	ThinkClose     value       `yaml:"think_close"`
 	System         value       `yaml:"system"`
+	ProbeLead      value       `yaml:"probe_lead"`
 	Options        valueMap    `yaml:"options"`
 	BudgetMessages valueMap    `yaml:"budget_messages"`
 	StepSplit      value       `yaml:"step_split"`

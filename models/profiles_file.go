@@ -189,7 +189,7 @@ func fileSyntaxError(file string, err error) error {
 	return &ProfileError{File: file, Line: line, Msg: "invalid YAML: " + oneLine(msg)}
 }
 
-var profileFields = []string{"name", "match", "think_open", "think_close", "system", "options", "budget_messages", "step_split", "think_off", "think_levels", "chat", "budgets"}
+var profileFields = []string{"name", "match", "think_open", "think_close", "system", "options", "budget_messages", "step_split", "think_off", "think_levels", "chat", "budgets", "probe_lead"}
 
 // profileName checks that an entry of the list is a profile and returns
 // its name; line is the entry's line.
@@ -229,6 +229,7 @@ func (k *checker) profile(rp *rawProfile, field string, p *Profile) error {
 		{"think_open", rp.ThinkOpen, &p.ThinkOpen},
 		{"think_close", rp.ThinkClose, &p.ThinkClose},
 		{"system", rp.System, &p.System},
+		{"probe_lead", rp.ProbeLead, &p.ProbeLead},
 		{"step_split", rp.StepSplit, &p.StepSplit},
 	} {
 		v := at.value(f.key, f.v)

@@ -364,3 +364,20 @@ func TestLoadProfilesUnreadable(t *testing.T) {
 		t.Errorf("error %v, want one naming the file", err)
 	}
 }
+
+// TestParseProfilesProbeLead: probe_lead sets a profile's answer lead-in
+// for early-exit probes.
+func TestParseProfilesProbeLead(t *testing.T) {
+	ps, err := ParseProfiles("p.yaml", []byte("profiles:\n  - name: qwen3\n    probe_lead: \"\\n\\nThe answer is\"\n"), Builtins())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if p.Name == "qwen3" && p.ProbeLead != "\n\nThe answer is" {
+			t.Errorf("probe_lead %q", p.ProbeLead)
+		}
+	}
+	if _, err := ParseProfiles("p.yaml", []byte("profiles:\n  - name: qwen3\n    probe_lead: [1]\n"), Builtins()); err == nil || !strings.Contains(err.Error(), "p.yaml:3: profiles[0].probe_lead") {
+		t.Errorf("a list as probe_lead: %v", err)
+	}
+}

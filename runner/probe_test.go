@@ -105,3 +105,30 @@ func TestValidateLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeLead: a profile's answer lead-in follows the closing tag in
+// every probe's prompt, and nowhere else.
+func TestProbeLead(t *testing.T) {
+	const lead = "\n\nThe answer is"
+	f := newFakeServer(t, defaultModel())
+	r, _ := newTestRunner(f)
+	ps := testProfiles()
+	ps[0].ProbeLead = lead
+	r.Profiles = ps
+	q := thinkReq()
+	q.Budgets.ExitOnAgreement, q.Budgets.ProbeEvery = budget.Ptr(2), budget.Ptr(1)
+	// The fake model has no scripted answer after a lead-in, so the
+	// first probe fails the run; its request is what this test reads.
+	_, _ = r.Run(context.Background(), q)
+	probes := 0
+	for _, req := range f.reqs() {
+		if strings.HasSuffix(req.Prompt, lead) {
+			probes++
+		} else if strings.Contains(req.Prompt, lead) {
+			t.Errorf("the lead-in outside a probe: %q", req.Prompt)
+		}
+	}
+	if probes != 1 {
+		t.Errorf("%d prompts end with the lead-in, want the first probe's", probes)
+	}
+}

@@ -75,6 +75,7 @@ func FromModelProfile(mp models.Profile, lang string) Profile {
 		StepMode:      hooks.StepMode(mp.StepSplit),
 		Budgets:       mp.Clone().Budgets,
 		ThinkLevels:   slices.Clone(mp.ThinkLevels),
+		ProbeLead:     mp.ProbeLead,
 	}
 	if len(mp.Options) > 0 {
 		p.Options = maps.Clone(mp.Options)
@@ -82,4 +83,3 @@ func FromModelProfile(mp models.Profile, lang string) Profile {
 	}
 	return p
 }
-

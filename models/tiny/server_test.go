@@ -12,8 +12,8 @@ import (
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/types/model"
 
-	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/bench"
+	"github.com/rein-dev/rein/budget"
 	"github.com/rein-dev/rein/internal/ollamatest"
 	"github.com/rein-dev/rein/models/tiny"
 	"github.com/rein-dev/rein/runner"
