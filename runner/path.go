@@ -30,8 +30,8 @@ type pathway interface {
 	stream(ctx context.Context, rn *run, kind string, opts map[string]any, fn func(chunk) error) error
 	// state is where the output stands.
 	state(rn *run) ParserState
-	// resume prepares the answer pass after a cut: the trace, then msg,
-	// the budget message.
+	// resume prepares the answer pass after a cut: the trace, then msg
+	// (the budget message; "" for none), then the end of the thinking.
 	resume(rn *run, msg string)
 	// flush releases held output into the trace.
 	flush(rn *run)
@@ -92,8 +92,10 @@ func (rawPath) stream(ctx context.Context, rn *run, _ string, opts map[string]an
 
 func (rawPath) state(rn *run) ParserState { return rn.parser.State() }
 
-func (rawPath) resume(rn *run, _ string) {
-	rn.inject(rn.budgetMsg)
+func (rawPath) resume(rn *run, msg string) {
+	if msg != "" {
+		rn.inject(msg)
+	}
 	rn.gen = append(rn.gen, rn.prof.ThinkClose...)
 	rn.parser.ForceClose()
 }
@@ -142,7 +144,7 @@ func (chatPath) stream(ctx context.Context, rn *run, kind string, opts map[strin
 func (chatPath) state(rn *run) ParserState { return rn.chatState }
 
 func (chatPath) resume(rn *run, msg string) {
-	rn.chatMsg = msg
+	rn.chatMsg = joinNewlines(rn.thinking.String(), msg)
 	rn.chatState = StateAnswerStart
 }
 

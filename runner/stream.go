@@ -383,7 +383,16 @@ func (rn *run) cut(ctx context.Context, reason string, repeats int, signal strin
 // budget message and the closing tag.
 func (rn *run) beginResume() {
 	rn.flushThinking()
-	rn.path.resume(rn, joinNewlines(rn.thinking.String(), rn.budgetMsg))
+	msg := rn.budgetMsg
+	if rn.rec.CutReason == hooks.ReasonSettled {
+		// The answer probes saw the trace and the closing tag alone, and
+		// the answer had settled there: the resume asks the same, so that
+		// the answer is the one they agreed on (a budget message they
+		// never saw once changed it in 33 of 171 settled runs of the tiny
+		// reasoner) and the probe's prefix is in the server's cache.
+		msg = ""
+	}
+	rn.path.resume(rn, msg)
 }
 
 // inject appends text to gen after the kept output. When the output ends
