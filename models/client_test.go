@@ -1,6 +1,8 @@
 package models
 
 import (
+	"github.com/rein-dev/rein/internal/ollamatest"
+
 	"context"
 	"errors"
 	"net"
@@ -12,36 +14,6 @@ import (
 
 	"github.com/ollama/ollama/api"
 )
-
-// silentServer accepts connections and never answers: the server that
-// hung rein run, rein models and rein version forever (issue 18).
-func silentServer(t *testing.T) *url.URL {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c) // held open, never read
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return &url.URL{Scheme: "http", Host: ln.Addr().String()}
-}
 
 // fakeNDJSON is a fake NDJSON server: it answers every request after
 // headerDelay with the given lines, flushed one by one, then stays silent
@@ -75,7 +47,7 @@ func fakeNDJSON(t testing.TB, headerDelay time.Duration, lines []string, stall t
 }
 
 func TestClientSilentServer(t *testing.T) {
-	u := silentServer(t)
+	u := ollamatest.SilentServer(t)
 	c := NewClient(u, Timeouts{Connect: time.Second, Describe: 200 * time.Millisecond, Stream: 400 * time.Millisecond, Idle: time.Second})
 	cases := []struct {
 		name  string

@@ -2,42 +2,22 @@ package proxy
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rein-dev/rein/internal/ollamatest"
 	"github.com/rein-dev/rein/models"
 )
 
 // An upstream that accepts connections and never answers: the proxy's runs
 // end with an error that names it, at the describe limit (issue 18).
 func TestProxyUpstreamSilent(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	held := make(chan net.Conn, 16)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			held <- c // never read, never answered
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		for len(held) > 0 {
-			(<-held).Close()
-		}
-	})
+	silent := ollamatest.SilentServer(t)
 	t.Setenv(models.EnvDescribeTimeout, "300ms")
 	t.Setenv(models.EnvStreamTimeout, "600ms")
-	up := &url.URL{Scheme: "http", Host: ln.Addr().String()}
+	up := silent
 	ps := newTestProxy(t, Config{Upstream: up, Logf: func(string, ...any) {}})
 	client := &http.Client{Timeout: 20 * time.Second}
 	start := time.Now()

@@ -16,6 +16,7 @@ import (
 	"github.com/ollama/ollama/types/model"
 
 	"github.com/rein-dev/rein/models"
+	"github.com/rein-dev/rein/models/templates"
 )
 
 // This file holds a FAKE Ollama server for unit tests. It is not Ollama: it
@@ -25,24 +26,8 @@ import (
 // continuation depends only on the prompt. The integration tests run the
 // real server.
 
-// qwenTemplate is a ChatML template with <think>, like Qwen3's.
-const qwenTemplate = `{{- if .System }}<|im_start|>system
-{{ .System }}<|im_end|>
-{{ end }}
-{{- range $i, $_ := .Messages }}
-{{- $last := eq (len (slice $.Messages $i)) 1 -}}
-{{- if eq .Role "user" }}<|im_start|>user
-{{ .Content }}<|im_end|>
-{{ else if eq .Role "assistant" }}<|im_start|>assistant
-{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}{{ if not $last }}<|im_end|>
-{{ end }}
-{{- end }}
-{{- if and (ne .Role "assistant") $last }}<|im_start|>assistant
-{{ if and $.IsThinkSet (not $.Think) }}<think>
-
-</think>{{ end }}
-{{- end }}
-{{- end }}`
+// qwenTemplate is Qwen3's ChatML template with <think> (package templates).
+var qwenTemplate, _ = templates.Lookup("qwen3")
 
 // assistantTurn ends every rendered generation prompt of qwenTemplate.
 const assistantTurn = "<|im_start|>assistant\n"

@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rein-dev/rein/internal/ollamatest"
 	"github.com/rein-dev/rein/models"
 )
 
@@ -14,27 +14,8 @@ import (
 // models and rein version forever (issue 18). Each now ends at the
 // describe limit with one line that names the server and says what to do.
 func TestCommandsSilentServer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	held := make(chan net.Conn, 64)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			held <- c // never read, never answered
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		for len(held) > 0 {
-			(<-held).Close()
-		}
-	})
-	host := ln.Addr().String()
+	silent := ollamatest.SilentServer(t)
+	host := silent.Host
 	t.Setenv("OLLAMA_HOST", host)
 	t.Setenv(models.EnvDescribeTimeout, "300ms")
 	for _, args := range [][]string{

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/rein-dev/rein/models/templates"
 )
 
 // Family is a chat format modelled on a real model family.
@@ -28,63 +30,26 @@ var families = map[string]Family{
 	"qwen3": {
 		Name: "qwen3", Open: "<think>", Close: "</think>",
 		Specials: []string{"<|im_start|>", "<|im_end|>"}, EOS: "<|im_end|>",
-		Suffix: "assistant\n",
-		Template: `{{- if .System }}<|im_start|>system
-{{ .System }}<|im_end|>
-{{ end }}
-{{- range $i, $_ := .Messages }}
-{{- $last := eq (len (slice $.Messages $i)) 1 -}}
-{{- if eq .Role "user" }}<|im_start|>user
-{{ .Content }}<|im_end|>
-{{ else if eq .Role "assistant" }}<|im_start|>assistant
-{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}{{ if not $last }}<|im_end|>
-{{ end }}
-{{- end }}
-{{- if and (ne .Role "assistant") $last }}<|im_start|>assistant
-{{ if and $.IsThinkSet (not $.Think) }}<think>
-
-</think>{{ end }}
-{{- end }}
-{{- end }}`,
+		Suffix:   "assistant\n",
+		Template: tmpl("qwen3"),
 	},
 	// Magistral Small 2506: Mistral [INST] with <think>.
 	"magistral": {
 		Name: "magistral", Open: "<think>", Close: "</think>",
 		Specials: []string{"[INST]", "[/INST]", "[SYSTEM_PROMPT]", "[/SYSTEM_PROMPT]"}, EOS: "</s>",
-		Template: `{{- if .System }}[SYSTEM_PROMPT]{{ .System }}[/SYSTEM_PROMPT]{{ end }}
-{{- range $i, $_ := .Messages }}
-{{- $last := eq (len (slice $.Messages $i)) 1 }}
-{{- if eq .Role "user" }}[INST]{{ .Content }}[/INST]
-{{- else if eq .Role "assistant" }}
-{{- if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}{{ if not $last }}</s>{{ end }}
-{{- end }}
-{{- end }}`,
+		Template: tmpl("magistral"),
 	},
 	// Magistral Small 2507 and later: [THINK] and [/THINK].
 	"magistral-think": {
 		Name: "magistral-think", Open: "[THINK]", Close: "[/THINK]",
 		Specials: []string{"[INST]", "[/INST]", "[SYSTEM_PROMPT]", "[/SYSTEM_PROMPT]"}, EOS: "</s>",
-		Template: `{{- if .System }}[SYSTEM_PROMPT]{{ .System }}[/SYSTEM_PROMPT]{{ end }}
-{{- range $i, $_ := .Messages }}
-{{- $last := eq (len (slice $.Messages $i)) 1 }}
-{{- if eq .Role "user" }}[INST]{{ .Content }}[/INST]
-{{- else if eq .Role "assistant" }}
-{{- if .Thinking }}[THINK]{{ .Thinking }}[/THINK]{{ end }}{{ .Content }}{{ if not $last }}</s>{{ end }}
-{{- end }}
-{{- end }}`,
+		Template: tmpl("magistral-think"),
 	},
 	// DeepSeek-R1 distills.
 	"deepseek-r1": {
 		Name: "deepseek-r1", Open: "<think>", Close: "</think>",
 		Specials: []string{"<｜User｜>", "<｜Assistant｜>", "<｜end▁of▁sentence｜>"}, EOS: "<｜end▁of▁sentence｜>",
-		Template: `{{- if .System }}{{ .System }}{{ end }}
-{{- range $i, $_ := .Messages }}
-{{- $last := eq (len (slice $.Messages $i)) 1}}
-{{- if eq .Role "user" }}<｜User｜>{{ .Content }}
-{{- else if eq .Role "assistant" }}<｜Assistant｜>{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}{{- if not $last }}<｜end▁of▁sentence｜>{{- end }}
-{{- end }}
-{{- if and $last (ne .Role "assistant") }}<｜Assistant｜>{{- end }}
-{{- end }}`,
+		Template: tmpl("deepseek-r1"),
 	},
 	// A ChatML model that does not think.
 	"plain": {
@@ -116,6 +81,15 @@ func Families() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// tmpl is a family's chat template (package templates: the one copy).
+func tmpl(family string) string {
+	t, ok := templates.Lookup(family)
+	if !ok {
+		panic("scripted: no template for family " + family)
+	}
+	return t
 }
 
 // LookupFamily returns a family by name.
