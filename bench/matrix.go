@@ -79,31 +79,29 @@ func ParseBudget(s string) (Budget, error) {
 		if !ok {
 			return bad("unknown key %q: want %s or none", k, axisKeys)
 		}
-		// A point must limit something: only the loop cut takes 0.
-		err := n.Parse(&b.Budgets, v)
-		if err == nil && n.Axis != KeyLoop && n.Format(b.Budgets) == n.Format(budget.None()) {
-			err = errors.New("zero")
-		}
-		if err != nil {
-			if strings.Contains(err.Error(), "at most") {
-				return bad("%s %v", k, err)
-			}
-			switch n.Kind {
-			case budget.KindDuration:
-				return bad("%s wants a duration > 0 such as 30s or 2m, not %q", k, v)
-			case budget.KindProbability:
-				return bad("%s wants a probability in (0, 1], not %q", k, v)
-			case budget.KindSteps, budget.KindTokens:
-				min := 1
-				if n.Axis == KeyLoop {
-					min = 0
-				}
-				return bad("%s wants a whole number ≥ %d, not %q", k, min, v)
-			}
+		var le *budget.LimitError
+		switch err := n.Parse(&b.Budgets, v); {
+		case errors.As(err, &le):
 			return bad("%s %v", k, err)
+		// A point must limit something: only the loop cut takes 0.
+		case err != nil || n.Axis != KeyLoop && n.Format(b.Budgets) == n.Format(budget.None()):
+			return bad("%s wants %s, not %q", k, axisWant(n), v)
 		}
 	}
 	return b, nil
+}
+
+// axisWant says what a bench point's key takes.
+func axisWant(n budget.Name) string {
+	switch {
+	case n.Kind == budget.KindDuration:
+		return "a duration > 0 such as 30s or 2m"
+	case n.Kind == budget.KindProbability:
+		return "a probability in (0, 1]"
+	case n.Axis == KeyLoop:
+		return "a whole number ≥ 0"
+	}
+	return "a whole number ≥ 1"
 }
 
 // ParseBudgets parses a comma-separated list of budgets, such as

@@ -176,15 +176,6 @@ func positive(p *int, def int) int {
 	return *p
 }
 
-// Thinks reports whether the limits hold the thinking to a budget of the
-// user's: the default loop cut alone does not count, which is why it
-// takes the unresolved budgets.
-func (b Budgets) Thinks() bool {
-	l := b.Resolve()
-	return l.MaxThinkTokens > 0 || l.MaxThinkTime > 0 || l.MaxSteps > 0 || l.MinSteps > 0 ||
-		b.Loop != nil && *b.Loop > 0 || l.ExitOnAgreement > 0 || l.ExitOnConfidence > 0
-}
-
 // Validate checks every set field: no negative budget, none above its
 // limit (hooks.CheckLimit), a known on-limit and step mode, a probability
 // for the confidence, and room for the answer under the token cap. The
@@ -264,8 +255,18 @@ func limit(k Kind, v int64) error {
 	default:
 		kind = hooks.BudgetSteps
 	}
-	return hooks.CheckLimit("", kind, v)
+	if err := hooks.CheckLimit("", kind, v); err != nil {
+		return &LimitError{err}
+	}
+	return nil
 }
+
+// LimitError is a budget above its upper limit (hooks.CheckLimit), so that
+// a caller with words of its own for a bad value keeps the limit's.
+type LimitError struct{ err error }
+
+func (e *LimitError) Error() string { return e.err.Error() }
+func (e *LimitError) Unwrap() error { return e.err }
 
 func orList(s []string) string {
 	switch len(s) {

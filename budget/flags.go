@@ -1,6 +1,8 @@
 package budget
 
 import (
+	"slices"
+
 	"github.com/spf13/pflag"
 )
 
@@ -10,7 +12,7 @@ import (
 func AddFlags(fs *pflag.FlagSet, b *Budgets, skip ...string) {
 	def := Budgets{}.Resolve()
 	for _, n := range Names {
-		if contains(skip, n.Flag) {
+		if slices.Contains(skip, n.Flag) {
 			continue
 		}
 		d := n.Format(def.Budgets())
@@ -19,15 +21,6 @@ func AddFlags(fs *pflag.FlagSet, b *Budgets, skip ...string) {
 		}
 		fs.Var(&flagValue{b: b, n: n, def: d}, n.Flag, n.Usage)
 	}
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // flagValue is a pflag.Value that sets one budget.

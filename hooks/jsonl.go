@@ -82,7 +82,7 @@ func appendOnce(path string, line []byte, maxBytes int64) (bool, int64, error) {
 		return false, 0, err
 	}
 	defer f.Close() // also releases the lock
-	if err := flock(f, syscall.LOCK_EX); err != nil {
+	if err := Flock(f, syscall.LOCK_EX); err != nil {
 		return false, 0, err
 	}
 	fi, err := f.Stat()
@@ -288,7 +288,9 @@ func endLine(f *os.File, size int64) (int64, int64, error) {
 	return start, size - start, nil
 }
 
-func flock(f *os.File, how int) error {
+// Flock takes (or, with LOCK_UN, drops) an advisory lock on f, waiting
+// through interrupted calls; how is syscall.LOCK_SH or LOCK_EX.
+func Flock(f *os.File, how int) error {
 	for {
 		err := syscall.Flock(int(f.Fd()), how)
 		if err != syscall.EINTR {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/rein-dev/rein/hooks"
 )
 
 // A guard's suspects outlive the process in a state file, by server: a
@@ -169,15 +171,9 @@ func withFileLock(path string, how int, fn func() error) error {
 		return err
 	}
 	defer f.Close()
-	for {
-		err = syscall.Flock(int(f.Fd()), how)
-		if !errors.Is(err, syscall.EINTR) {
-			break
-		}
-	}
-	if err != nil {
+	if err := hooks.Flock(f, how); err != nil {
 		return err
 	}
-	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	defer hooks.Flock(f, syscall.LOCK_UN)
 	return fn()
 }
